@@ -1,0 +1,93 @@
+/* colconv C API: 2-D convolution forward, backprop-input and backprop-filter on the CPU.
+ *
+ * Semantics follow TensorFlow's Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter (and PyTorch's conv2d
+ * through COLCONV_EXPLICIT padding), extended to both data formats, both filter formats, dilation and groups
+ * in all three directions.
+ *
+ * Error guarantee: every function validates all of its arguments and books all of its memory before it
+ * writes the first byte of a result. On any status other than COLCONV_OK nothing has been written to the
+ * result buffer, and colconv_last_error() returns a message naming the argument, its value and the rule
+ * it broke. A successful call clears this thread's message.
+ *
+ * Data pointers may be NULL only where the tensor they point to has zero elements.
+ */
+#ifndef COLCONV_COLCONV_H_
+#define COLCONV_COLCONV_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colconv/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { COLCONV_OK = 0, COLCONV_INVALID_ARGUMENT = 1, COLCONV_UNIMPLEMENTED = 2,
+               COLCONV_RESOURCE_EXHAUSTED = 3, COLCONV_INTERNAL = 4 } colconv_status;
+typedef enum { COLCONV_NHWC = 0, COLCONV_NCHW = 1 } colconv_data_format;
+typedef enum { COLCONV_HWIO = 0, COLCONV_OIHW = 1 } colconv_filter_format;
+typedef enum { COLCONV_VALID = 0, COLCONV_SAME = 1, COLCONV_EXPLICIT = 2 } colconv_padding;
+
+typedef struct {
+  colconv_data_format data_format;
+  colconv_filter_format filter_format;
+  int64_t strides[2];            /* h, w */
+  int64_t dilations[2];          /* h, w; 1 = dense */
+  colconv_padding padding;
+  int64_t explicit_paddings[4];  /* top, bottom, left, right; read only for COLCONV_EXPLICIT */
+  int64_t groups;                /* input channels = groups * filter input channels */
+} colconv_conv2d_attrs;
+
+/* NHWC, HWIO, strides 1, dilations 1, VALID, pads 0, groups 1 */
+COLCONV_API void colconv_conv2d_attrs_init(colconv_conv2d_attrs* attrs);
+
+/* Shapes have 4 entries: tensors in data_format order, filters in filter_format order.
+   On failure nothing is written to the result buffer and colconv_last_error() says why. */
+COLCONV_API colconv_status colconv_conv2d_output_shape(const colconv_conv2d_attrs* attrs,
+                                                       const int64_t input_shape[4],
+                                                       const int64_t filter_shape[4],
+                                                       int64_t output_shape[4]);
+
+/* output = conv2d(input, filter); output has the shape colconv_conv2d_output_shape gives. */
+COLCONV_API colconv_status colconv_conv2d(const colconv_conv2d_attrs* attrs, const int64_t input_shape[4],
+                                          const float* input, const int64_t filter_shape[4],
+                                          const float* filter, float* output);
+
+/* in_backprop (shape input_sizes) = gradient of conv2d with respect to its input. The forward output size
+   computed from input_sizes must equal out_backprop's spatial size; if not, the message says which size was
+   computed, by which formula, and which input sizes would have been consistent. */
+COLCONV_API colconv_status colconv_conv2d_backprop_input(const colconv_conv2d_attrs* attrs,
+                                                         const int64_t input_sizes[4],
+                                                         const int64_t filter_shape[4], const float* filter,
+                                                         const int64_t out_backprop_shape[4],
+                                                         const float* out_backprop, float* in_backprop);
+
+/* filter_backprop (shape filter_sizes) = gradient of conv2d with respect to its filter. */
+COLCONV_API colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_attrs* attrs,
+                                                          const int64_t input_shape[4], const float* input,
+                                                          const int64_t filter_sizes[4],
+                                                          const int64_t out_backprop_shape[4],
+                                                          const float* out_backprop, float* filter_backprop);
+
+/* This thread's last failure message; "" when the last call on this thread succeeded or none was made.
+   The pointer stays valid until the next colconv call on this thread. */
+COLCONV_API const char* colconv_last_error(void);
+
+/* ---- For embedders ---------------------------------------------------------------------------------- */
+
+/* The library's version, "MAJOR.MINOR.PATCH", and the same as MAJOR * 10000 + MINOR * 100 + PATCH. */
+COLCONV_API const char* colconv_version(void);
+COLCONV_API int colconv_version_number(void);
+
+/* Threads the ops may use. 0 (the default) means the concurrency of the calling thread's TBB arena (all
+   cores unless the caller limits it). Negative values are COLCONV_INVALID_ARGUMENT. */
+COLCONV_API colconv_status colconv_set_num_threads(int num_threads);
+/* The number of threads an op started now on this thread would use. */
+COLCONV_API int colconv_get_num_threads(void);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif  /* COLCONV_COLCONV_H_ */

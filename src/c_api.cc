@@ -1,0 +1,200 @@
+// The C API: converts C arguments, checks their pointers, and runs the C++ plans. Nothing escapes as an
+// exception; every failure becomes a status and this thread's last-error message.
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "colconv/colconv.h"
+#include "colconv/conv2d.h"
+#include "src/shape.h"
+#include "src/str_cat.h"
+
+namespace colconv {
+namespace {
+
+thread_local std::string t_last_error;
+
+static_assert(sizeof(colconv_data_format) == sizeof(int) && sizeof(colconv_filter_format) == sizeof(int) &&
+                  sizeof(colconv_padding) == sizeof(int),
+              "the C enums must be int-sized");
+
+// C code may store any int in an enum field; read it as an int so an out-of-range value is an error, not UB.
+template <typename Enum>
+int EnumValue(const Enum& field) {
+  int value;
+  std::memcpy(&value, &field, sizeof value);
+  return value;
+}
+
+template <typename F>
+colconv_status Api(F&& body) {
+  t_last_error.clear();
+  Status s;
+  try {
+    s = body();
+  } catch (const std::bad_alloc&) {
+    s = Status(StatusCode::kResourceExhausted, "colconv: out of memory");
+  } catch (const std::exception& e) {
+    s = Status(StatusCode::kInternal, StrCat("colconv: internal error: ", e.what()));
+  }
+  if (!s.ok()) t_last_error = s.message();
+  return static_cast<colconv_status>(s.code());
+}
+
+Status NullArgument(const char* op, const char* name) {
+  return Status(StatusCode::kInvalidArgument, StrCat(op, ": ", name, " is NULL"));
+}
+
+Status ReadAttrs(const char* op, const colconv_conv2d_attrs* attrs, Conv2dDesc* desc) {
+  if (attrs == nullptr) return NullArgument(op, "attrs");
+  desc->data_format = static_cast<DataFormat>(EnumValue(attrs->data_format));
+  desc->filter_format = static_cast<FilterFormat>(EnumValue(attrs->filter_format));
+  desc->strides = {attrs->strides[0], attrs->strides[1]};
+  desc->dilations = {attrs->dilations[0], attrs->dilations[1]};
+  desc->padding = static_cast<Padding>(EnumValue(attrs->padding));
+  desc->explicit_paddings = {attrs->explicit_paddings[0], attrs->explicit_paddings[1],
+                             attrs->explicit_paddings[2], attrs->explicit_paddings[3]};
+  desc->groups = attrs->groups;
+  return Status();
+}
+
+// Copies a 4-entry shape argument; a NULL pointer is an error naming the argument.
+Status ReadShape(const char* op, const char* name, const int64_t* values, Shape4* shape) {
+  if (values == nullptr) return NullArgument(op, name);
+  std::memcpy(shape->data(), values, sizeof(Shape4));
+  return Status();
+}
+
+// A data pointer may be NULL only when its tensor has no elements.
+Status CheckData(const char* op, const char* name, const void* data, const Shape4& shape) {
+  if (data != nullptr || NumElements(shape) == 0) return Status();
+  return Status(StatusCode::kInvalidArgument,
+                StrCat(op, ": ", name, " is NULL but its tensor [", shape[0], ", ", shape[1], ", ", shape[2], ", ",
+                       shape[3], "] has ", NumElements(shape), " elements"));
+}
+
+}  // namespace
+}  // namespace colconv
+
+using colconv::Conv2dDesc;
+using colconv::Conv2dGeometry;
+using colconv::Conv2dPlan;
+using colconv::Shape4;
+using colconv::Status;
+
+extern "C" {
+
+void colconv_conv2d_attrs_init(colconv_conv2d_attrs* attrs) {
+  if (attrs == nullptr) return;
+  std::memset(attrs, 0, sizeof *attrs);
+  attrs->data_format = COLCONV_NHWC;
+  attrs->filter_format = COLCONV_HWIO;
+  attrs->strides[0] = attrs->strides[1] = 1;
+  attrs->dilations[0] = attrs->dilations[1] = 1;
+  attrs->padding = COLCONV_VALID;
+  attrs->groups = 1;
+}
+
+colconv_status colconv_conv2d_output_shape(const colconv_conv2d_attrs* attrs, const int64_t input_shape[4],
+                                           const int64_t filter_shape[4], int64_t output_shape[4]) {
+  return colconv::Api([&] {
+    const char* op = "conv2d";
+    Conv2dDesc desc;
+    Shape4 input{}, filter{}, output{};
+    Status s = colconv::ReadAttrs(op, attrs, &desc);
+    if (s.ok()) s = colconv::ReadShape(op, "input_shape", input_shape, &input);
+    if (s.ok()) s = colconv::ReadShape(op, "filter_shape", filter_shape, &filter);
+    if (s.ok() && output_shape == nullptr) s = colconv::NullArgument(op, "output_shape");
+    if (s.ok()) s = colconv::InferConv2dOutputShape(desc, input, filter, &output);
+    if (s.ok()) std::memcpy(output_shape, output.data(), sizeof output);
+    return s;
+  });
+}
+
+colconv_status colconv_conv2d(const colconv_conv2d_attrs* attrs, const int64_t input_shape[4], const float* input,
+                              const int64_t filter_shape[4], const float* filter, float* output) {
+  return colconv::Api([&] {
+    const char* op = "conv2d";
+    Conv2dDesc desc;
+    Shape4 in{}, fs{};
+    Status s = colconv::ReadAttrs(op, attrs, &desc);
+    if (s.ok()) s = colconv::ReadShape(op, "input_shape", input_shape, &in);
+    if (s.ok()) s = colconv::ReadShape(op, "filter_shape", filter_shape, &fs);
+    Conv2dPlan plan;
+    if (s.ok()) s = Conv2dPlan::CreateForward(desc, in, fs, &plan);
+    if (!s.ok()) return s;
+    const Conv2dGeometry& g = plan.geometry();
+    s = colconv::CheckData(op, "input", input, g.src_shape());
+    if (s.ok()) s = colconv::CheckData(op, "filter", filter, g.weights_shape());
+    if (s.ok()) s = colconv::CheckData(op, "output", output, g.dst_shape());
+    if (s.ok()) s = plan.Forward(input, filter, output);
+    return s;
+  });
+}
+
+colconv_status colconv_conv2d_backprop_input(const colconv_conv2d_attrs* attrs, const int64_t input_sizes[4],
+                                             const int64_t filter_shape[4], const float* filter,
+                                             const int64_t out_backprop_shape[4], const float* out_backprop,
+                                             float* in_backprop) {
+  return colconv::Api([&] {
+    const char* op = "conv2d_backprop_input";
+    Conv2dDesc desc;
+    Shape4 sizes{}, fs{}, dy{};
+    Status s = colconv::ReadAttrs(op, attrs, &desc);
+    if (s.ok()) s = colconv::ReadShape(op, "input_sizes", input_sizes, &sizes);
+    if (s.ok()) s = colconv::ReadShape(op, "filter_shape", filter_shape, &fs);
+    if (s.ok()) s = colconv::ReadShape(op, "out_backprop_shape", out_backprop_shape, &dy);
+    Conv2dPlan plan;
+    if (s.ok()) {
+      s = Conv2dPlan::CreateBackpropInput(desc, std::vector<int64_t>(sizes.begin(), sizes.end()), fs, dy, &plan);
+    }
+    if (!s.ok()) return s;
+    const Conv2dGeometry& g = plan.geometry();
+    s = colconv::CheckData(op, "filter", filter, g.weights_shape());
+    if (s.ok()) s = colconv::CheckData(op, "out_backprop", out_backprop, g.dst_shape());
+    if (s.ok()) s = colconv::CheckData(op, "in_backprop", in_backprop, g.src_shape());
+    if (s.ok()) s = plan.BackpropInput(filter, out_backprop, in_backprop);
+    return s;
+  });
+}
+
+colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_attrs* attrs, const int64_t input_shape[4],
+                                              const float* input, const int64_t filter_sizes[4],
+                                              const int64_t out_backprop_shape[4], const float* out_backprop,
+                                              float* filter_backprop) {
+  return colconv::Api([&] {
+    const char* op = "conv2d_backprop_filter";
+    Conv2dDesc desc;
+    Shape4 in{}, fs{}, dy{};
+    Status s = colconv::ReadAttrs(op, attrs, &desc);
+    if (s.ok()) s = colconv::ReadShape(op, "input_shape", input_shape, &in);
+    if (s.ok()) s = colconv::ReadShape(op, "filter_sizes", filter_sizes, &fs);
+    if (s.ok()) s = colconv::ReadShape(op, "out_backprop_shape", out_backprop_shape, &dy);
+    Conv2dPlan plan;
+    if (s.ok()) s = Conv2dPlan::CreateBackpropFilter(desc, in, fs, dy, &plan);
+    if (!s.ok()) return s;
+    const Conv2dGeometry& g = plan.geometry();
+    s = colconv::CheckData(op, "input", input, g.src_shape());
+    if (s.ok()) s = colconv::CheckData(op, "out_backprop", out_backprop, g.dst_shape());
+    if (s.ok()) s = colconv::CheckData(op, "filter_backprop", filter_backprop, g.weights_shape());
+    if (s.ok()) s = plan.BackpropFilter(input, out_backprop, filter_backprop);
+    return s;
+  });
+}
+
+const char* colconv_last_error(void) { return colconv::t_last_error.c_str(); }
+
+const char* colconv_version(void) { return COLCONV_VERSION; }
+
+int colconv_version_number(void) {
+  return COLCONV_VERSION_MAJOR * 10000 + COLCONV_VERSION_MINOR * 100 + COLCONV_VERSION_PATCH;
+}
+
+colconv_status colconv_set_num_threads(int num_threads) {
+  return colconv::Api([&] { return colconv::SetNumThreads(num_threads); });
+}
+
+int colconv_get_num_threads(void) { return colconv::GetNumThreads(); }
+
+}  // extern "C"

@@ -1,0 +1,51 @@
+/* colconv.h compiles as C99 and the C ABI of libcolconv.so works from C. */
+#include <colconv/colconv.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures = 0;
+#define EXPECT(cond)                                               \
+  do {                                                             \
+    if (!(cond)) {                                                 \
+      fprintf(stderr, "%s:%d: EXPECT(%s)\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                  \
+    }                                                              \
+  } while (0)
+
+int main(void) {
+  colconv_conv2d_attrs attrs;
+  const int64_t input_shape[4] = {1, 3, 3, 1};
+  const int64_t filter_shape[4] = {2, 2, 1, 1};
+  int64_t output_shape[4] = {0, 0, 0, 0};
+  const float input[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const float filter[4] = {1, 10, 100, 1000};
+  float output[4] = {0, 0, 0, 0};
+  float in_backprop[9];
+  float filter_backprop[4];
+  const float ones[4] = {1, 1, 1, 1};
+  int64_t wrong_sizes[4] = {1, 5, 3, 1};
+
+  colconv_conv2d_attrs_init(&attrs);
+  EXPECT(attrs.strides[0] == 1 && attrs.dilations[1] == 1 && attrs.groups == 1 && attrs.padding == COLCONV_VALID);
+  EXPECT(colconv_conv2d_output_shape(&attrs, input_shape, filter_shape, output_shape) == COLCONV_OK);
+  EXPECT(output_shape[1] == 2 && output_shape[2] == 2);
+  EXPECT(colconv_conv2d(&attrs, input_shape, input, filter_shape, filter, output) == COLCONV_OK);
+  /* 1*1 + 2*10 + 4*100 + 5*1000 */
+  EXPECT(fabsf(output[0] - 5421.0f) < 1e-3f);
+  EXPECT(colconv_conv2d_backprop_input(&attrs, input_shape, filter_shape, filter, output_shape, ones,
+                                       in_backprop) == COLCONV_OK);
+  EXPECT(fabsf(in_backprop[4] - 1111.0f) < 1e-3f); /* the centre is under every tap once */
+  EXPECT(colconv_conv2d_backprop_filter(&attrs, input_shape, input, filter_shape, output_shape, ones,
+                                        filter_backprop) == COLCONV_OK);
+  EXPECT(fabsf(filter_backprop[0] - 12.0f) < 1e-3f); /* 1 + 2 + 4 + 5 */
+
+  EXPECT(colconv_conv2d_backprop_input(&attrs, wrong_sizes, filter_shape, filter, output_shape, ones,
+                                       in_backprop) == COLCONV_INVALID_ARGUMENT);
+  EXPECT(strstr(colconv_last_error(), "input heights") == NULL); /* stride 1: a single size fits */
+  EXPECT(strstr(colconv_last_error(), "input height 3 gives 2") != NULL);
+  EXPECT(colconv_set_num_threads(1) == COLCONV_OK && colconv_get_num_threads() == 1);
+  EXPECT(strlen(colconv_version()) >= 5 && colconv_version_number() > 0);
+  printf("c_api_c99: %s\n", failures == 0 ? "ok" : "FAILED");
+  return failures == 0 ? 0 : 1;
+}
