@@ -7,6 +7,7 @@ namespace cli {
 
 int ShapeCommand(int argc, char** argv);
 int DemoCommand(int argc, char** argv);
+int KernelcheckCommand(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace colconv

@@ -1,0 +1,228 @@
+// im2col for every Highway target: writes one tile of an image's column matrix (see col_tile.h).
+//
+// NHWC (pixel rows, tap-major): for each pixel and filter row, the taps that fall inside the image are one
+// contiguous run of input floats when the slice holds every channel and the dilation is 1; the rest is padding.
+// Consecutive copies from adjacent memory and consecutive zero stretches are merged before they are written, so a
+// row of a 3x3, 64-channel tile costs three 192-float copies, and a small-C row (conv1's 7x7 over 3 channels)
+// seven 21-float copies instead of 49 tiny ones.
+// NCHW (K rows, either order): each K row walks the output rows; per output row the positions whose tap lands
+// inside the image form one span (computed once per K row), copied contiguously at stride 1, de-interleaved at
+// stride 2, and gathered one by one at larger strides; the border positions are zero.
+
+#if defined(COLCONV_SRC_KERNELS_IM2COL_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef COLCONV_SRC_KERNELS_IM2COL_INL_H_
+#undef COLCONV_SRC_KERNELS_IM2COL_INL_H_
+#else
+#define COLCONV_SRC_KERNELS_IM2COL_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstdint>
+
+#include "hwy/highway.h"
+#include "src/kernels/col_tile.h"
+#include "src/kernels/runs-inl.h"
+#include "src/kernels/window.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace colconv {
+namespace kernels {
+namespace HWY_NAMESPACE {
+
+// Writes a column-matrix row left to right, merging adjacent pieces into long copies and zero-fills.
+class RunWriter {
+ public:
+  explicit RunWriter(float* dst) : dst_(dst) {}
+  void Copy(const float* src, int64_t n) {
+    if (n <= 0) return;
+    FlushZeros();
+    if (src_ != nullptr && src_ + copy_ == src) {
+      copy_ += n;
+      return;
+    }
+    FlushCopy();
+    src_ = src;
+    copy_ = n;
+  }
+  void Zero(int64_t n) {
+    if (n <= 0) return;
+    FlushCopy();
+    zeros_ += n;
+  }
+  void Finish() {
+    FlushCopy();
+    FlushZeros();
+  }
+
+ private:
+  void FlushCopy() {
+    if (copy_ > 0) {
+      CopyRun(src_, dst_, static_cast<size_t>(copy_));
+      dst_ += copy_;
+      copy_ = 0;
+    }
+    src_ = nullptr;
+  }
+  void FlushZeros() {
+    if (zeros_ > 0) {
+      ZeroRun(dst_, static_cast<size_t>(zeros_));
+      dst_ += zeros_;
+      zeros_ = 0;
+    }
+  }
+  float* dst_;
+  const float* src_ = nullptr;
+  int64_t copy_ = 0;
+  int64_t zeros_ = 0;
+};
+
+// Entries [a, b) of one filter row (r = kw * channels + c) for one pixel whose window starts at input column
+// iw0; src_row is the input row the filter row sees, or null when that row lies in the padding.
+HWY_INLINE void WriteFilterRow(const ColGeometry& g, const ColTile& t, const float* src_row, int64_t iw0, int64_t a,
+                               int64_t b, RunWriter& out) {
+  if (src_row == nullptr) {
+    out.Zero(b - a);
+    return;
+  }
+  const int64_t cs = t.channels;
+  if (g.dilation_w == 1 && cs == g.channels) {
+    // Taps kw_lo..kw_hi-1 are inside the image and adjacent in memory: one run.
+    const int64_t row_len = g.kernel_w * cs;
+    const int64_t lo = std::min(row_len, std::max<int64_t>(0, -iw0) * cs);
+    const int64_t hi = std::max(lo, std::min(g.kernel_w, g.in_w - iw0) * cs);
+    out.Zero(std::min(b, lo) - a);
+    const int64_t c0 = std::max(a, lo), c1 = std::min(b, hi);
+    if (c1 > c0) out.Copy(src_row + iw0 * cs + c0, c1 - c0);
+    out.Zero(b - std::max(a, hi));
+    return;
+  }
+  int64_t kw = a / cs, c = a - kw * cs;
+  for (int64_t r = a; r < b; c = 0, ++kw) {
+    const int64_t n = std::min(cs - c, b - r);
+    const int64_t iw = iw0 + kw * g.dilation_w;
+    if (iw < 0 || iw >= g.in_w) {
+      out.Zero(n);
+    } else {
+      out.Copy(src_row + iw * g.channels + t.channel0 + c, n);
+    }
+    r += n;
+  }
+}
+
+HWY_NOINLINE void Im2colNhwc(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT src,
+                             float* HWY_RESTRICT col, int64_t ld) {
+  if (t.k1 <= t.k0) return;
+  const int64_t row_len = g.kernel_w * t.channels;
+  const int64_t kh_begin = t.k0 / row_len, kh_end = (t.k1 + row_len - 1) / row_len;
+  const int64_t src_row_stride = g.in_w * g.channels;
+  // Pixels whose whole window is inside the image take the short path: one copy per filter row.
+  const bool whole_rows = g.dilation_w == 1 && t.channels == g.channels && t.k0 == 0 && t.k1 == g.kernel_h * row_len;
+  const int64_t eff_h = (g.kernel_h - 1) * g.dilation_h + 1;
+  int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
+  for (int64_t p = t.p0; p < t.p1; ++p) {
+    float* dst = col + (p - t.p0) * ld;
+    const int64_t ih0 = oh * g.stride_h - g.pad_top;
+    const int64_t iw0 = ow * g.stride_w - g.pad_left;
+    if (whole_rows && ih0 >= 0 && ih0 + eff_h <= g.in_h && iw0 >= 0 && iw0 + g.kernel_w <= g.in_w) {
+      const float* s = src + ih0 * src_row_stride + iw0 * g.channels;
+      for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+        CopyRun(s + kh * g.dilation_h * src_row_stride, dst + kh * row_len, static_cast<size_t>(row_len));
+      }
+    } else {
+      RunWriter out(dst);
+      for (int64_t kh = kh_begin; kh < kh_end; ++kh) {
+        const int64_t start = kh * row_len;
+        const int64_t a = std::max(t.k0, start) - start, b = std::min(t.k1, start + row_len) - start;
+        const int64_t ih = ih0 + kh * g.dilation_h;
+        const float* src_row = (ih >= 0 && ih < g.in_h) ? src + ih * src_row_stride : nullptr;
+        WriteFilterRow(g, t, src_row, iw0, a, b, out);
+      }
+      out.Finish();
+    }
+    if (++ow == g.out_w) {
+      ow = 0;
+      ++oh;
+    }
+  }
+}
+
+// dst[i] = src[i * stride], i < n.
+HWY_INLINE void CopyStrided(const float* HWY_RESTRICT src, int64_t stride, float* HWY_RESTRICT dst, int64_t n) {
+  if (stride == 1) {
+    CopyRun(src, dst, static_cast<size_t>(n));
+  } else if (stride == 2) {
+    CopyStride2(src, dst, static_cast<size_t>(n));
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i * stride];
+  }
+}
+
+// One K row when stride is 1 and out_w == in_w (the "same" convolutions): pixel p then reads input offset
+// p + delta, so the rows whose tap lands inside the image are one contiguous copy; the columns it took from the
+// neighbouring input rows (where the tap hangs over the left or right edge) are zeroed afterwards.
+HWY_INLINE void Im2colNchwRowSame(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT channel,
+                                  int64_t ih_offset, int64_t iw_offset, const OutputSpan& inside, int64_t ow0,
+                                  float* HWY_RESTRICT row) {
+  const int64_t w = g.in_w, plane = g.in_h * w;
+  const int64_t delta = ih_offset * w + iw_offset;
+  const int64_t v0 = std::min(std::max(t.p0, -ih_offset * w), t.p1);  // first pixel with its input row inside
+  const int64_t v1 = std::max(std::min(t.p1, (g.in_h - ih_offset) * w), v0);
+  ZeroRun(row, static_cast<size_t>(v0 - t.p0));
+  const int64_t c0 = std::max(v0, -delta), c1 = std::max(std::min(v1, plane - delta), c0);
+  CopyRun(channel + c0 + delta, row + (c0 - t.p0), static_cast<size_t>(c1 - c0));
+  ZeroRun(row + (v1 - t.p0), static_cast<size_t>(t.p1 - v1));
+  if (v1 <= v0) return;
+  // Zero the edge columns of every row in [v0, v1) (they include any pixels the clamped copy skipped).
+  int64_t ow = v0 == t.p0 ? ow0 : 0;
+  for (int64_t p = v0; p < v1; p += w - ow, ow = 0) {
+    float* r = row + (p - t.p0) - ow;  // column 0 of this output row
+    const int64_t end = std::min(w, ow + (v1 - p));
+    for (int64_t c = ow; c < std::min(inside.begin, end); ++c) r[c] = 0.0f;
+    for (int64_t c = std::max(ow, inside.end); c < end; ++c) r[c] = 0.0f;
+  }
+}
+
+HWY_NOINLINE void Im2colNchw(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT src,
+                             float* HWY_RESTRICT col, int64_t ld) {
+  const int64_t plane = g.in_h * g.in_w;
+  const ColumnSpans spans(g.in_w, g.out_w, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w);
+  const int64_t oh0 = t.p0 / g.out_w, ow0 = t.p0 - oh0 * g.out_w;
+  const bool same = g.stride_w == 1 && g.stride_h == 1 && g.out_w == g.in_w;
+  TapCursor tap(t.k0, t.channels, g.kernel_h, g.kernel_w, t.order == KOrder::kTapMajor);
+  for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
+    const float* channel = src + (t.channel0 + tap.c) * plane;
+    const int64_t ih_offset = tap.kh * g.dilation_h - g.pad_top;
+    const int64_t iw_offset = tap.kw * g.dilation_w - g.pad_left;
+    const OutputSpan inside = spans[tap.kw];
+    float* row = col + (k - t.k0) * ld;
+    if (same) {
+      Im2colNchwRowSame(g, t, channel, ih_offset, iw_offset, inside, ow0, row);
+      continue;
+    }
+    int64_t oh = oh0, ow = ow0;
+    for (int64_t p = t.p0; p < t.p1; ow = 0, ++oh) {
+      const int64_t ow_end = std::min(g.out_w, ow + (t.p1 - p));
+      const int64_t n = ow_end - ow;
+      const int64_t ih = oh * g.stride_h + ih_offset;
+      if (ih < 0 || ih >= g.in_h) {
+        ZeroRun(row, static_cast<size_t>(n));
+      } else {
+        const int64_t begin = std::min(std::max(inside.begin, ow), ow_end);
+        const int64_t end = std::max(std::min(inside.end, ow_end), begin);
+        ZeroRun(row, static_cast<size_t>(begin - ow));
+        CopyStrided(channel + ih * g.in_w + begin * g.stride_w + iw_offset, g.stride_w, row + (begin - ow),
+                    end - begin);
+        ZeroRun(row + (end - ow), static_cast<size_t>(ow_end - end));
+      }
+      row += n;
+      p += n;
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace colconv
+HWY_AFTER_NAMESPACE();
+
+#endif  // COLCONV_SRC_KERNELS_IM2COL_INL_H_

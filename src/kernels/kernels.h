@@ -1,0 +1,35 @@
+// The kernel table a plan binds to, and the Highway targets this build has.
+#ifndef COLCONV_SRC_KERNELS_KERNELS_H_
+#define COLCONV_SRC_KERNELS_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "src/kernels/col_tile.h"
+
+namespace colconv {
+namespace kernels {
+
+struct KernelTable {
+  Im2colFn im2col_nhwc;
+  Im2colFn im2col_nchw;
+  Col2imFn col2im_nhwc;
+  Col2imFn col2im_nchw;
+  int64_t target;
+  const char* target_name;
+  size_t lanes;
+};
+
+// The kernels of the best target the CPU supports (or hwy::SetSupportedTargetsForTest allows).
+KernelTable ChooseKernels();
+
+// Targets compiled into this binary, and those of them this CPU runs, best first.
+std::vector<int64_t> CompiledTargets();
+std::vector<int64_t> RunnableTargets();
+const char* TargetName(int64_t target);
+
+}  // namespace kernels
+}  // namespace colconv
+
+#endif  // COLCONV_SRC_KERNELS_KERNELS_H_

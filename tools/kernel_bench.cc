@@ -1,0 +1,162 @@
+#include "tools/kernel_bench.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "hwy/aligned_allocator.h"
+#include "hwy/targets.h"
+#include "src/kernels/kernels.h"
+#include "src/str_cat.h"
+#include "tools/bench_suite.h"
+
+namespace colconv {
+namespace cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The fastest of repeated calls (after warm-up), in ns: on a shared machine the minimum is the least noisy.
+template <typename F>
+double FastestNs(F&& f) {
+  f();
+  double best = 1e30;
+  const auto stop = Clock::now() + std::chrono::milliseconds(40);
+  for (int rep = 0; rep < 2000 && (rep < 5 || Clock::now() < stop); ++rep) {
+    const auto t0 = Clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+  }
+  return best;
+}
+
+size_t L2Bytes() {
+  const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  return l2 > 0 ? static_cast<size_t>(l2) : size_t{1} << 20;
+}
+
+struct BenchTile {
+  std::string shape;
+  bool nhwc;
+  kernels::ColGeometry g;
+  kernels::ColTile t;
+  int64_t image_floats;
+  int64_t col_floats;
+};
+
+// One tile of about L2/4 bytes over the first group: NHWC takes whole pixel rows (all of K); NCHW takes up to
+// 256 K rows, each as long as the budget allows, since its runs follow the pixels.
+BenchTile TileOf(const Layer& l, bool nhwc, size_t budget_bytes) {
+  BenchTile b;
+  b.shape = l.name;
+  b.nhwc = nhwc;
+  kernels::ColGeometry& g = b.g;
+  g.channels = l.ic;
+  g.in_h = l.ih, g.in_w = l.iw, g.out_w = l.ow;
+  g.kernel_h = l.kh, g.kernel_w = l.kw, g.stride_h = l.sh, g.stride_w = l.sw;
+  g.dilation_h = l.dh + 1, g.dilation_w = l.dw + 1, g.pad_top = l.ph, g.pad_left = l.pw;
+  b.t.channel0 = 0;
+  b.t.channels = l.ic / l.g;
+  const int64_t k_total = l.kh * l.kw * b.t.channels;
+  b.t.k1 = nhwc ? k_total : std::min<int64_t>(k_total, 256);
+  const int64_t pixels = l.oh * l.ow;
+  const int64_t fit = static_cast<int64_t>(budget_bytes / sizeof(float)) / std::max<int64_t>(1, b.t.k1);
+  b.t.p1 = std::max<int64_t>(1, std::min(pixels, fit));
+  b.t.order = kernels::KOrder::kTapMajor;
+  b.image_floats = l.ih * l.iw * l.ic;
+  b.col_floats = b.t.k1 * b.t.p1;
+  return b;
+}
+
+struct Timing {
+  double ns;
+  double memcpy_ns;
+};
+
+}  // namespace
+
+int KernelBench(const std::string& only_target, const Args& args) {
+  std::vector<std::string> suites;
+  if (args.Has("suite")) {
+    suites.push_back(args.Get("suite"));
+  } else {
+    suites = {COLCONV_SOURCE_DIR "/bench/resnet50", COLCONV_SOURCE_DIR "/bench/mixed"};
+  }
+  std::vector<Layer> layers;
+  for (const std::string& path : suites) {
+    std::vector<Layer> loaded;
+    std::string error;
+    if (!LoadSuite(path, 1, &loaded, &error)) {
+      std::fprintf(stderr, "colconv kernelcheck --bench: %s\n", error.c_str());
+      return 2;
+    }
+    const bool resnet = path.find("resnet") != std::string::npos && !args.Has("suite");
+    for (const Layer& l : loaded) {
+      if (!resnet || l.kh == 3 || l.kh == 7) layers.push_back(l);  // ResNet-50's 1x1 layers need no im2col
+    }
+  }
+  const size_t budget = L2Bytes() / 4;
+  std::vector<BenchTile> tiles;
+  for (const Layer& l : layers) {
+    tiles.push_back(TileOf(l, true, budget));
+    tiles.push_back(TileOf(l, false, budget));
+  }
+  size_t biggest = 0;
+  for (const BenchTile& b : tiles) biggest = std::max({biggest, size_t(b.image_floats), size_t(b.col_floats)});
+  auto image = hwy::AllocateAligned<float>(biggest);
+  auto col = hwy::AllocateAligned<float>(biggest);
+  auto copy_dst = hwy::AllocateAligned<float>(biggest);
+  for (size_t i = 0; i < biggest; ++i) image[i] = col[i] = 0.001f * static_cast<float>(i % 977);
+
+  // Every target in one process: results[kernel][tile index][target name].
+  std::map<std::string, std::vector<std::map<std::string, Timing>>> results;
+  std::vector<std::string> targets;
+  for (int64_t target : kernels::RunnableTargets()) {
+    const std::string name = kernels::TargetName(target);
+    if (!only_target.empty() && name != only_target && name != "SCALAR" && name != "EMU128") continue;
+    targets.push_back(name);
+    hwy::SetSupportedTargetsForTest(target);
+    const kernels::KernelTable k = kernels::ChooseKernels();
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      const BenchTile& b = tiles[i];
+      const int64_t ld = b.nhwc ? b.t.k1 : b.t.p1;
+      const size_t bytes = size_t(b.col_floats) * sizeof(float);
+      const double memcpy_ns = FastestNs([&] { std::memcpy(copy_dst.get(), col.get(), bytes); });
+      const kernels::Im2colFn im2col = b.nhwc ? k.im2col_nhwc : k.im2col_nchw;
+      const kernels::Col2imFn col2im = b.nhwc ? k.col2im_nhwc : k.col2im_nchw;
+      const std::string layout = b.nhwc ? "_nhwc" : "_nchw";
+      results["im2col" + layout].resize(tiles.size());
+      results["col2im" + layout].resize(tiles.size());
+      results["im2col" + layout][i][name] = {FastestNs([&] { im2col(b.g, b.t, image.get(), col.get(), ld); }), memcpy_ns};
+      results["col2im" + layout][i][name] = {FastestNs([&] { col2im(b.g, b.t, col.get(), ld, image.get()); }), memcpy_ns};
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+
+  std::printf("kernel,shape,target,tile,ns,GB/s,vs_scalar,vs_memcpy\n");
+  const std::string scalar = std::find(targets.begin(), targets.end(), "SCALAR") != targets.end() ? "SCALAR" : "EMU128";
+  for (const auto& kv : results) {
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      const BenchTile& b = tiles[i];
+      if (kv.first.find(b.nhwc ? "nhwc" : "nchw") == std::string::npos) continue;
+      for (const std::string& name : targets) {
+        const auto& per = kv.second[i];
+        const Timing& t = per.at(name);
+        const double gbs = double(b.col_floats) * sizeof(float) / t.ns;
+        const double vs_scalar = per.count(scalar) ? per.at(scalar).ns / t.ns : 0.0;
+        std::printf("%s,%s,%s,%lldx%lld,%.0f,%.1f,%.2f,%.2f\n", kv.first.c_str(), b.shape.c_str(), name.c_str(),
+                    static_cast<long long>(b.t.p1), static_cast<long long>(b.t.k1), t.ns, gbs, vs_scalar,
+                    t.memcpy_ns / t.ns);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace cli
+}  // namespace colconv
