@@ -14,18 +14,6 @@ namespace {
 
 using internal::PlanImpl;
 
-const char* OpName(Direction d) {
-  switch (d) {
-    case Direction::kForward:
-      return "conv2d";
-    case Direction::kBackpropInput:
-      return "conv2d_backprop_input";
-    case Direction::kBackpropFilter:
-      return "conv2d_backprop_filter";
-  }
-  return "conv2d";
-}
-
 // Runs f, turning the exceptions that can escape colconv (allocation failures) into a Status.
 template <typename F>
 Status Guarded(F&& f) {

@@ -1,7 +1,11 @@
 #include "src/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 namespace colconv {
@@ -18,6 +22,30 @@ int EffectiveNumThreads(int requested) {
   const int setting = ThreadSetting();
   if (setting > 0) return setting;
   return tbb::this_task_arena::max_concurrency();
+}
+
+void ForEachTask(int workers, int64_t num_tasks, const std::function<void(int, int64_t)>& task) {
+  if (num_tasks <= 0) return;
+  const int64_t limit = std::min<int64_t>({workers, num_tasks, tbb::this_task_arena::max_concurrency()});
+  const int count = static_cast<int>(std::max<int64_t>(1, limit));
+  if (count == 1) {
+    for (int64_t t = 0; t < num_tasks; ++t) task(0, t);
+    return;
+  }
+  // One iteration per worker; workers claim tasks in order from a shared counter, which balances uneven tasks
+  // without tying any result to a thread.
+  std::atomic<int64_t> next{0};
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, count, 1),
+      [&](const tbb::blocked_range<int>& range) {
+        for (int worker = range.begin(); worker != range.end(); ++worker) {
+          for (int64_t t = next.fetch_add(1, std::memory_order_relaxed); t < num_tasks;
+               t = next.fetch_add(1, std::memory_order_relaxed)) {
+            task(worker, t);
+          }
+        }
+      },
+      tbb::simple_partitioner());
 }
 
 }  // namespace colconv

@@ -226,6 +226,18 @@ FilterAxes AxesOf(FilterFormat format) {
   return format == FilterFormat::kHWIO ? FilterAxes{3, 2, 0, 1} : FilterAxes{0, 1, 2, 3};
 }
 
+const char* OpName(Direction direction) {
+  switch (direction) {
+    case Direction::kForward:
+      break;
+    case Direction::kBackpropInput:
+      return "conv2d_backprop_input";
+    case Direction::kBackpropFilter:
+      return "conv2d_backprop_filter";
+  }
+  return "conv2d";
+}
+
 const char* PaddingName(Padding padding) {
   switch (padding) {
     case Padding::kValid:

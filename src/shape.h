@@ -61,6 +61,8 @@ int64_t TorchOutputSize(int64_t input, int64_t filter, int64_t stride, int64_t d
 int64_t TorchOutputPadding(int64_t input, int64_t output, int64_t filter, int64_t stride, int64_t dilation,
                            int64_t pad);
 
+// "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter": how messages name the three ops.
+const char* OpName(Direction direction);
 const char* PaddingName(Padding padding);
 const char* DataFormatName(DataFormat format);
 const char* FilterFormatName(FilterFormat format);

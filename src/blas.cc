@@ -1,0 +1,88 @@
+#include "src/blas.h"
+
+#include <cblas.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "src/str_cat.h"
+#include "src/warnings.h"
+
+namespace colconv {
+namespace blas {
+namespace {
+
+std::mutex g_threads_mutex;
+int g_scopes = 0;
+int g_saved_threads = 1;
+
+// The widest ISA an OpenBLAS x86 core name stands for; kOther for names it does not know.
+enum class CoreLevel { kUnknown, kSse, kAvx, kAvx2, kAvx512 };
+CoreLevel LevelOf(const std::string& core) {
+  static const char* const kAvx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+  static const char* const kAvx2[] = {"Haswell", "Zen", "Excavator"};
+  static const char* const kAvx[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller"};
+  static const char* const kSse[] = {"Prescott", "Core2",   "Penryn",  "Dunnington", "Nehalem",  "Atom", "Barcelona",
+                                     "Opteron",  "Bobcat",  "Nano",    "Katmai",     "Coppermine", "Northwood",
+                                     "Athlon",   "Banias",  "Opteron_SSE3"};
+  for (const char* n : kAvx512) if (strcasecmp(core.c_str(), n) == 0) return CoreLevel::kAvx512;
+  for (const char* n : kAvx2) if (strcasecmp(core.c_str(), n) == 0) return CoreLevel::kAvx2;
+  for (const char* n : kAvx) if (strcasecmp(core.c_str(), n) == 0) return CoreLevel::kAvx;
+  for (const char* n : kSse) if (strcasecmp(core.c_str(), n) == 0) return CoreLevel::kSse;
+  return CoreLevel::kUnknown;
+}
+
+}  // namespace
+
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+           int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+SingleThreadScope::SingleThreadScope() {
+  std::lock_guard<std::mutex> lock(g_threads_mutex);
+  if (g_scopes++ == 0) {
+    g_saved_threads = openblas_get_num_threads();
+    if (g_saved_threads != 1) openblas_set_num_threads(1);
+  }
+}
+
+SingleThreadScope::~SingleThreadScope() {
+  std::lock_guard<std::mutex> lock(g_threads_mutex);
+  if (--g_scopes == 0 && g_saved_threads != 1) openblas_set_num_threads(g_saved_threads);
+}
+
+std::string RecommendedCoreType() {
+  const X86Level cpu = CpuX86Level();
+  const CoreLevel core = LevelOf(openblas_get_corename());
+  if (core == CoreLevel::kUnknown) return "";
+  if (cpu == X86Level::kAvx512 && core != CoreLevel::kAvx512) return "SkylakeX";
+  if (cpu == X86Level::kAvx2 && (core == CoreLevel::kSse || core == CoreLevel::kAvx)) return "Haswell";
+  return "";
+}
+
+CoreInfo GetCoreInfo() {
+  CoreInfo info;
+  info.corename = openblas_get_corename();
+  info.config = openblas_get_config();
+  info.threads = openblas_get_num_threads();
+  info.cpu = CpuX86Level();
+  info.recommended = RecommendedCoreType();
+  return info;
+}
+
+void WarnOnceIfCoreBelowCpu() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const std::string recommended = RecommendedCoreType();
+    if (recommended.empty()) return;
+    Warn(StrCat("colconv: OpenBLAS runs its ", openblas_get_corename(), " kernels on this ",
+                X86LevelName(CpuX86Level()), " CPU, so GEMMs run well below the CPU's speed. Set OPENBLAS_CORETYPE=",
+                recommended, " in the environment before the process starts (OpenBLAS reads it when it loads)."));
+  });
+}
+
+}  // namespace blas
+}  // namespace colconv

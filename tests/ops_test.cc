@@ -1,0 +1,346 @@
+// The fast path of every op against the reference: random problems over the DESIGN §3 grid and the shapes of
+// bench/mixed, in both layouts and both filter formats, with guard bands around every output, NaN in every
+// output and workspace before the run; plus each algorithm's special cases, concurrent runs of one plan,
+// bitwise determinism across thread counts, and the workspace budget.
+#include <doctest/doctest.h>
+
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "colconv/conv2d.h"
+#include "src/cpu_info.h"
+#include "src/layout.h"
+#include "src/reference/reference.h"
+#include "src/shape.h"
+#include "tests/test_util.h"
+#include "tools/bench_suite.h"
+
+namespace colconv {
+namespace {
+
+// COLCONV_TEST_SCALE < 1 thins the random grids (sanitizers, emulators); the special cases always run.
+double Scale() {
+  const char* s = std::getenv("COLCONV_TEST_SCALE");
+  return s != nullptr ? std::atof(s) : 1.0;
+}
+
+// What one direction reads and writes, so the checks below are written once.
+struct Run {
+  Conv2dPlan plan;
+  std::vector<float> a, b;  // forward: src, weights; backprop-input: weights, diff_dst; backprop-filter: src, diff_dst
+  size_t out_count = 0;
+};
+
+Status MakePlan(Direction d, const Conv2dDesc& desc, const Conv2dGeometry& g, Conv2dPlan* plan,
+                const PlanOptions& options = PlanOptions()) {
+  const Shape4 s = g.src_shape();
+  switch (d) {
+    case Direction::kForward:
+      return Conv2dPlan::CreateForward(desc, g.src_shape(), g.weights_shape(), plan, options);
+    case Direction::kBackpropInput:
+      return Conv2dPlan::CreateBackpropInput(desc, {s[0], s[1], s[2], s[3]}, g.weights_shape(), g.dst_shape(), plan,
+                                             options);
+    case Direction::kBackpropFilter:
+      return Conv2dPlan::CreateBackpropFilter(desc, g.src_shape(), g.weights_shape(), g.dst_shape(), plan, options);
+  }
+  return Status();
+}
+
+Run Prepare(Direction d, const Conv2dDesc& desc, const Conv2dGeometry& g, uint64_t seed,
+            const PlanOptions& options = PlanOptions()) {
+  Run r;
+  REQUIRE(MakePlan(d, desc, g, &r.plan, options).ok());
+  const size_t src = NumElements(g.src_shape()), w = NumElements(g.weights_shape()), dst = NumElements(g.dst_shape());
+  const size_t sizes[3][3] = {{src, w, dst}, {w, dst, src}, {src, dst, w}};
+  const size_t* s = sizes[static_cast<int>(d)];
+  r.a = test::RandomFloats(s[0], seed);
+  r.b = test::RandomFloats(s[1], seed + 1);
+  r.out_count = s[2];
+  return r;
+}
+
+Status Execute(const Run& r, float* out, void* workspace) {
+  switch (r.plan.direction()) {
+    case Direction::kForward:
+      return r.plan.Forward(r.a.data(), r.b.data(), out, workspace);
+    case Direction::kBackpropInput:
+      return r.plan.BackpropInput(r.a.data(), r.b.data(), out, workspace);
+    case Direction::kBackpropFilter:
+      return r.plan.BackpropFilter(r.a.data(), r.b.data(), out, workspace);
+  }
+  return Status();
+}
+
+// Runs with a NaN-filled caller workspace at an odd address into a NaN-filled, guard-banded output.
+std::vector<float> RunGuarded(const Run& r) {
+  std::vector<unsigned char> workspace(r.plan.workspace_bytes() + 3);
+  for (size_t i = 0; i + sizeof(float) <= workspace.size(); i += sizeof(float)) {
+    const float nan = NAN;
+    std::memcpy(&workspace[i], &nan, sizeof nan);
+  }
+  test::GuardedBuffer out(r.out_count, NAN);
+  const Status s = Execute(r, out.data(), workspace.data() + 3);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(out.GuardsIntact());
+  return out.Values();
+}
+
+// Every element against the reference, within the tolerance of its own sum; returns the failures' count.
+int CompareAll(Direction d, const Conv2dGeometry& g, const Run& r, const std::vector<float>& got,
+               const std::string& what) {
+  int failures = 0;
+  auto check = [&](size_t index, const reference::Value& want, int64_t terms) {
+    const double err = std::fabs(double(got[index]) - want.value);
+    if (!(err <= test::Tolerance(want.magnitude, terms))) {
+      if (failures++ < 5) {
+        FAIL_CHECK(what << ": element " << index << " = " << got[index] << ", reference " << want.value
+                        << " (magnitude " << want.magnitude << ")");
+      }
+    }
+  };
+  const int64_t icg = g.in_channels_per_group(), ocg = g.out_channels_per_group();
+  const int64_t taps = g.height.filter * g.width.filter;
+  switch (d) {
+    case Direction::kForward: {
+      const TensorIndex di = DstIndex(g);
+      for (int64_t n = 0; n < g.batch; ++n)
+        for (int64_t oc = 0; oc < g.out_channels; ++oc)
+          for (int64_t oh = 0; oh < g.height.output; ++oh)
+            for (int64_t ow = 0; ow < g.width.output; ++ow)
+              check(di(n, oc, oh, ow), reference::ForwardAt(g, r.a.data(), r.b.data(), n, oc, oh, ow), icg * taps);
+      break;
+    }
+    case Direction::kBackpropInput: {
+      const TensorIndex si = SrcIndex(g);
+      for (int64_t n = 0; n < g.batch; ++n)
+        for (int64_t c = 0; c < g.in_channels; ++c)
+          for (int64_t ih = 0; ih < g.height.input; ++ih)
+            for (int64_t iw = 0; iw < g.width.input; ++iw)
+              check(si(n, c, ih, iw), reference::BackpropInputAt(g, r.a.data(), r.b.data(), n, c, ih, iw), ocg * taps);
+      break;
+    }
+    case Direction::kBackpropFilter: {
+      const FilterIndex wi = WeightsIndex(g);
+      for (int64_t oc = 0; oc < g.out_channels; ++oc)
+        for (int64_t ic = 0; ic < icg; ++ic)
+          for (int64_t kh = 0; kh < g.height.filter; ++kh)
+            for (int64_t kw = 0; kw < g.width.filter; ++kw)
+              check(wi(oc, ic, kh, kw), reference::BackpropFilterAt(g, r.a.data(), r.b.data(), oc, ic, kh, kw),
+                    g.batch * g.height.output * g.width.output);
+      break;
+    }
+  }
+  return failures;
+}
+
+constexpr Direction kDirections[] = {Direction::kForward, Direction::kBackpropInput, Direction::kBackpropFilter};
+
+void CheckProblem(const Conv2dDesc& desc, const Conv2dGeometry& g, const std::string& what, uint64_t seed) {
+  for (Direction d : kDirections) {
+    const Run r = Prepare(d, desc, g, seed);
+    CHECK_MESSAGE(CompareAll(d, g, r, RunGuarded(r), what + " " + OpName(d) + " via " + r.plan.description()) == 0,
+                  what);
+  }
+}
+
+TEST_CASE("every op, layout and filter format against the reference over random grid problems") {
+  std::mt19937_64 rng(4242);
+  const int problems = std::max(20, static_cast<int>(250 * Scale()));
+  for (int i = 0; i < problems; ++i) {
+    const test::Problem p = test::RandomProblem(rng, 19);
+    CheckProblem(p.desc, p.geometry, p.Describe(), rng());
+  }
+}
+
+TEST_CASE("the shapes of bench/mixed at small batch, every layout and filter format") {
+  std::vector<cli::Layer> layers;
+  std::string error;
+  REQUIRE_MESSAGE(cli::LoadSuite(COLCONV_SOURCE_DIR "/bench/mixed", 0, &layers, &error), error);
+  REQUIRE(layers.size() == 12);
+  int index = 0;
+  for (const cli::Layer& layer : layers) {
+    for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+      for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
+        // Under COLCONV_TEST_SCALE < 1 each layer runs in one of the four format pairs only.
+        if (Scale() < 1 && (index++ % 4) != 0) continue;
+        const Conv2dDesc desc = layer.Desc(df, ff);
+        Conv2dGeometry g;
+        REQUIRE(ResolveForward(desc, layer.SrcShape(df), layer.WeightsShape(ff), &g).ok());
+        CheckProblem(desc, g, layer.name + " " + DataFormatName(df) + "/" + FilterFormatName(ff), 99);
+      }
+    }
+  }
+}
+
+// A problem from explicit sizes: NHWC/NCHW and HWIO/OIHW chosen by the caller.
+Conv2dGeometry Resolve(Conv2dDesc* desc, DataFormat df, FilterFormat ff, int64_t n, int64_t c, int64_t h, int64_t w,
+                       int64_t o, int64_t kh, int64_t kw) {
+  desc->data_format = df;
+  desc->filter_format = ff;
+  Conv2dGeometry g;
+  const Status s = ResolveForward(*desc, test::DataShape(df, n, c, h, w),
+                                  test::FilterShape(ff, o, c / desc->groups, kh, kw), &g);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return g;
+}
+
+TEST_CASE("each algorithm and tiling path, in every layout and filter format") {
+  struct Shape {
+    const char* what;
+    int64_t n, c, h, w, o, kh, kw, stride, groups;
+    Padding padding;
+  };
+  const Shape shapes[] = {
+      {"1x1 stride 1 (no im2col)", 2, 24, 7, 9, 20, 1, 1, 1, 1, Padding::kValid},
+      {"1x1 stride 1, groups", 1, 24, 5, 6, 18, 1, 1, 1, 3, Padding::kValid},
+      {"1x1 stride 2 (im2col subsample)", 1, 16, 9, 9, 8, 1, 1, 2, 1, Padding::kValid},
+      {"filter covers the input", 5, 6, 4, 3, 7, 4, 3, 1, 1, Padding::kValid},
+      {"filter covers the input, groups", 3, 6, 3, 3, 4, 3, 3, 1, 2, Padding::kValid},
+      {"K above one slice (3x3x160)", 1, 160, 6, 6, 24, 3, 3, 1, 1, Padding::kSame},
+      {"channel blocks at batch 1", 1, 96, 6, 7, 16, 3, 3, 1, 1, Padding::kSame},
+      {"output-channel blocks, few pixels", 1, 8, 3, 3, 256, 3, 3, 1, 1, Padding::kSame},
+      {"many pixel tiles", 2, 3, 120, 130, 5, 3, 3, 1, 1, Padding::kSame},
+      {"depthwise", 1, 16, 9, 8, 16, 3, 3, 2, 16, Padding::kSame},
+  };
+  for (const Shape& s : shapes) {
+    for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+      for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
+        Conv2dDesc desc;
+        desc.strides = {s.stride, s.stride};
+        desc.groups = s.groups;
+        desc.padding = s.padding;
+        const Conv2dGeometry g = Resolve(&desc, df, ff, s.n, s.c, s.h, s.w, s.o, s.kh, s.kw);
+        CheckProblem(desc, g, std::string(s.what) + " " + DataFormatName(df) + "/" + FilterFormatName(ff), 7);
+      }
+    }
+  }
+}
+
+TEST_CASE("empty tensors: empty outputs stay untouched, empty reductions give zeros") {
+  struct Empty {
+    int64_t n, c, h, w, o;
+  };
+  for (const Empty& e : {Empty{0, 3, 5, 5, 4}, Empty{2, 3, 5, 5, 0}, Empty{2, 3, 2, 5, 4}}) {
+    for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+      Conv2dDesc desc;
+      desc.strides = {2, 1};
+      const Conv2dGeometry g = Resolve(&desc, df, FilterFormat::kOIHW, e.n, e.c, e.h, e.w, e.o, 3, 3);
+      const std::string what = test::Problem{desc, g.src_shape(), g.weights_shape(), g}.Describe();
+      CAPTURE(what);
+      for (Direction d : kDirections) {
+        const Run r = Prepare(d, desc, g, 3);
+        const std::vector<float> out = RunGuarded(r);
+        for (float v : out) CHECK(v == 0.0f);  // every element written, and written as zero
+      }
+    }
+  }
+}
+
+TEST_CASE("one plan runs from 8 concurrent TBB tasks with separate workspaces, bit for bit") {
+  Conv2dDesc desc;
+  desc.padding = Padding::kSame;
+  desc.strides = {2, 1};
+  const Conv2dGeometry g = Resolve(&desc, DataFormat::kNHWC, FilterFormat::kOIHW, 2, 12, 17, 15, 10, 3, 3);
+  for (Direction d : kDirections) {
+    const Run r = Prepare(d, desc, g, 11);
+    const std::vector<float> want = RunGuarded(r);
+    std::vector<std::vector<float>> got(8, std::vector<float>(r.out_count));
+    std::vector<std::vector<unsigned char>> workspaces(8, std::vector<unsigned char>(r.plan.workspace_bytes() + 1));
+    std::vector<int> ok(8, 0);
+    tbb::parallel_for(0, 8, [&](int i) {
+      for (int rep = 0; rep < 5; ++rep) {
+        // Odd runs pass no workspace: they borrow the plan's own or allocate one while it is lent.
+        void* ws = i % 2 == 0 ? workspaces[i].data() : nullptr;
+        ok[i] += Execute(r, got[i].data(), ws).ok() ? 1 : 0;
+      }
+    });
+    for (int i = 0; i < 8; ++i) {
+      CHECK(ok[i] == 5);
+      CHECK(std::memcmp(got[i].data(), want.data(), want.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("results are bitwise identical at 1, 2 and 3 threads and across runs") {
+  struct Case {
+    DataFormat df;
+    FilterFormat ff;
+    int64_t n, c, h, w, o, k;
+  };
+  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 20, 18, 40, 3},
+                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3},
+                        {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 64, 12, 12, 64, 1},
+                        {DataFormat::kNCHW, FilterFormat::kHWIO, 4, 8, 40, 40, 16, 5}};
+  for (const Case& c : cases) {
+    Conv2dDesc desc;
+    desc.padding = Padding::kSame;
+    const Conv2dGeometry g = Resolve(&desc, c.df, c.ff, c.n, c.c, c.h, c.w, c.o, c.k, c.k);
+    for (Direction d : kDirections) {
+      std::vector<float> first;
+      for (int threads : {1, 2, 3, 2}) {
+        PlanOptions options;
+        options.num_threads = threads;
+        const Run r = Prepare(d, desc, g, 5, options);
+        CAPTURE(r.plan.description());
+        const std::vector<float> out = RunGuarded(r);
+        if (first.empty()) {
+          first = out;
+        } else {
+          CHECK(std::memcmp(out.data(), first.data(), first.size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the workspace stays within its budget, independent of the batch, and a too-small budget is an error") {
+  Conv2dDesc desc;
+  desc.padding = Padding::kSame;
+  const size_t l2 = L2CacheBytes();
+  for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    for (Direction d : kDirections) {
+      PlanOptions options;
+      options.num_threads = 2;
+      Conv2dPlan small, large, larger;
+      const Conv2dGeometry g1 = Resolve(&desc, df, FilterFormat::kHWIO, 1, 64, 56, 56, 64, 3, 3);
+      const Conv2dGeometry g64 = Resolve(&desc, df, FilterFormat::kHWIO, 64, 64, 56, 56, 64, 3, 3);
+      const Conv2dGeometry g256 = Resolve(&desc, df, FilterFormat::kHWIO, 256, 64, 56, 56, 64, 3, 3);
+      REQUIRE(MakePlan(d, desc, g1, &small, options).ok());
+      REQUIRE(MakePlan(d, desc, g64, &large, options).ok());
+      REQUIRE(MakePlan(d, desc, g256, &larger, options).ok());
+      CAPTURE(large.description());
+      // The default budget is about threads x 2 x L2; the batch changes the task count, never the workspace.
+      CHECK(small.workspace_bytes() > 0);
+      CHECK(large.workspace_bytes() <= 2 * 2 * l2);
+      CHECK(larger.workspace_bytes() == large.workspace_bytes());
+      CHECK(small.workspace_bytes() <= large.workspace_bytes());
+
+      options.workspace_budget = 4096;
+      Conv2dPlan tight;
+      const Status s = MakePlan(d, desc, g1, &tight, options);
+      CHECK(s.code() == StatusCode::kResourceExhausted);
+      CHECK(s.message().find("workspace budget of 4096 bytes") != std::string::npos);
+      CHECK(!tight.valid());
+
+      // A budget of one tile runs on one worker, and still gives the same bits.
+      options.workspace_budget = large.workspace_bytes() / 2 + 64;
+      Conv2dPlan one;
+      REQUIRE(MakePlan(d, desc, g64, &one, options).ok());
+      CHECK(one.workspace_bytes() <= options.workspace_budget + 64);
+      CHECK(one.description().find("1 worker,") != std::string::npos);
+      const Conv2dGeometry g2 = Resolve(&desc, df, FilterFormat::kHWIO, 2, 64, 56, 56, 64, 3, 3);
+      const Run a = Prepare(d, desc, g2, 9), b = Prepare(d, desc, g2, 9, options);
+      const std::vector<float> x = RunGuarded(a), y = RunGuarded(b);
+      CHECK(std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace colconv
