@@ -41,6 +41,10 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const fl
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
 }
 
+int Threads() { return openblas_get_num_threads(); }
+
+void SetThreads(int threads) { openblas_set_num_threads(threads); }
+
 SingleThreadScope::SingleThreadScope() {
   std::lock_guard<std::mutex> lock(g_threads_mutex);
   if (g_scopes++ == 0) {

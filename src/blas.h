@@ -27,6 +27,10 @@ class SingleThreadScope {
   SingleThreadScope& operator=(const SingleThreadScope&) = delete;
 };
 
+// OpenBLAS's own thread count, for tools that time a threaded GEMM next to colconv.
+int Threads();
+void SetThreads(int threads);
+
 struct CoreInfo {
   std::string corename;     // what OpenBLAS runs (openblas_get_corename)
   std::string config;       // openblas_get_config

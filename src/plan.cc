@@ -16,12 +16,23 @@ namespace colconv {
 namespace internal {
 namespace {
 
-// Enough tasks to keep a few threads busy; a property of the problem, so tiles never follow the thread count.
-constexpr int64_t kMinTasks = 8;
+// Tasks and tiles are fixed by the problem alone: OpenBLAS's bits depend on the M and N of each call (we checked:
+// splitting one GEMM's output into blocks changes results on every core), so a split that followed the thread
+// count would make results follow it too. These constants trade a little single-thread speed (each split
+// repacks an operand) for parallelism.
+constexpr int64_t kMinTasks = 4;
 // K slices longer than this gain nothing in the GEMM and only shrink the pixel tiles.
 constexpr int64_t kMaxSliceK = 1024;
-// Output-channel blocks (which repeat the tile's im2col) never go below this many channels.
-constexpr int64_t kMinOcBlock = 64;
+// Pixel tiles at least this long, so that the filter, which the GEMM repacks per tile, is repacked rarely.
+constexpr int64_t kMinTilePixels = 256;
+// Pointwise convolutions split the image into chunks no smaller than this.
+constexpr int64_t kMinDirectPixels = 512;
+// Output-channel blocks (which repeat a tile's im2col) never go below this many channels.
+constexpr int64_t kMinOcBlock = 128;
+// Backprop-filter sums its (image, tile) units into up to this many partial gradients, in at most this many
+// extra floats, added in a fixed order at the end.
+constexpr int64_t kMaxPartials = 4;
+constexpr int64_t kMaxPartialFloats = int64_t{4} << 20;
 
 int64_t RoundUp(int64_t v, int64_t m) { return CeilDiv(v, m) * m; }
 
@@ -34,8 +45,8 @@ int64_t SliceSize(int64_t total, int64_t most) {
 // Splits the output channels when the other dimensions give too few tasks.
 int64_t OcBlock(int64_t ocg, int64_t other_tasks) {
   if (other_tasks >= kMinTasks || ocg < 2 * kMinOcBlock) return ocg;
-  const int64_t blocks = std::min<int64_t>(4, CeilDiv(kMinTasks, other_tasks));
-  return std::max(kMinOcBlock, RoundUp(CeilDiv(ocg, blocks), 16));
+  const int64_t blocks = std::min({int64_t{4}, CeilDiv(kMinTasks, other_tasks), ocg / kMinOcBlock});
+  return RoundUp(CeilDiv(ocg, blocks), 16);
 }
 
 bool IsEmpty(Direction d, const Conv2dGeometry& g, int64_t pixels) {
@@ -100,58 +111,56 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   // Tiles: about a quarter of L2 per column tile, so im2col writes it into L2 and the GEMM packs it from there.
   const size_t l2 = L2CacheBytes();
   const int64_t tile_floats = std::max<int64_t>(16384, static_cast<int64_t>(l2 / 4 / sizeof(float)));
+  const int64_t pixels = std::max<int64_t>(1, p.pixels);
   const bool columns = p.algorithm == Algorithm::kIm2colGemm;
   p.channel_block = icg;
   p.oc_block = std::max<int64_t>(ocg, 1);
-  switch (direction) {
-    case Direction::kForward:
-    case Direction::kBackpropInput: {
-      if (direction == Direction::kBackpropInput && columns && g.batch * g.groups < kMinTasks &&
-          p.k_order == kernels::KOrder::kChannelMajor && icg >= 32) {
-        // Channel blocks are contiguous K ranges in channel-major order: more tasks, disjoint diff_src.
-        p.channel_block = std::max<int64_t>(16, CeilDiv(icg, CeilDiv(kMinTasks, g.batch * g.groups)));
-      }
-      p.tile_k = SliceSize(columns ? taps * p.channel_block : icg, kMaxSliceK);
-      if (p.algorithm == Algorithm::kBatchGemm) {
-        p.tile_k = p.k;
-        p.tile_pixels = std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks));  // images per task
-      } else if (columns) {
-        p.tile_pixels = std::clamp<int64_t>(tile_floats / std::max<int64_t>(1, p.tile_k), 1, std::max<int64_t>(1, p.pixels));
-      } else {
-        const int64_t chunks = CeilDiv(kMinTasks, std::max<int64_t>(1, g.batch * g.groups));
-        p.tile_pixels = std::clamp<int64_t>(CeilDiv(p.pixels, chunks), 256, std::max<int64_t>(256, p.pixels));
-      }
-      const int64_t units = p.algorithm == Algorithm::kBatchGemm ? g.groups * CeilDiv(g.batch, p.tile_pixels)
-                                                                  : g.batch * g.groups * CeilDiv(p.pixels, std::max<int64_t>(1, p.tile_pixels));
-      if (direction == Direction::kForward) {
-        p.oc_block = std::max<int64_t>(1, OcBlock(ocg, units));
-        p.num_tasks = units * CeilDiv(ocg, p.oc_block);
-      } else if (p.algorithm == Algorithm::kIm2colGemm) {
-        p.num_tasks = g.batch * g.groups * CeilDiv(icg, p.channel_block);
-      } else {
-        p.num_tasks = units;
-      }
-      p.slot_floats = columns ? static_cast<size_t>(p.tile_pixels * p.tile_k) : 0;
+  if (direction == Direction::kBackpropInput && columns && g.batch * g.groups < kMinTasks &&
+      p.k_order == kernels::KOrder::kChannelMajor && icg >= 32) {
+    // Channel blocks are contiguous K ranges in channel-major order: more tasks, each with its own diff_src.
+    p.channel_block = std::max<int64_t>(16, CeilDiv(icg, CeilDiv(kMinTasks, g.batch * g.groups)));
+  }
+  switch (p.algorithm) {
+    case Algorithm::kIm2colGemm:
+      p.tile_k = SliceSize(direction == Direction::kBackpropInput ? taps * p.channel_block : p.k, kMaxSliceK);
+      p.tile_pixels = std::min(pixels, std::max(kMinTilePixels, tile_floats / p.tile_k));
+      break;
+    case Algorithm::kDirectGemm: {
+      p.tile_k = direction == Direction::kBackpropFilter ? p.k : icg;
+      const int64_t chunks = CeilDiv(kMinTasks, std::max<int64_t>(1, g.batch * g.groups));
+      p.tile_pixels = std::min(pixels, std::max(kMinDirectPixels, CeilDiv(pixels, chunks)));
       break;
     }
+    case Algorithm::kBatchGemm:  // a tile is a run of images
+      p.tile_k = p.k;
+      p.tile_pixels = std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks));
+      break;
+    case Algorithm::kEmpty:
+      break;
+  }
+  const int64_t tiles = p.algorithm == Algorithm::kBatchGemm ? CeilDiv(g.batch, p.tile_pixels)
+                                                              : g.batch * CeilDiv(pixels, std::max<int64_t>(1, p.tile_pixels));
+  switch (direction) {
+    case Direction::kForward:
+      p.oc_block = std::max<int64_t>(1, OcBlock(ocg, g.groups * tiles));
+      p.num_tasks = g.groups * tiles * CeilDiv(ocg, p.oc_block);
+      break;
+    case Direction::kBackpropInput:
+      p.num_tasks = columns ? g.batch * g.groups * CeilDiv(icg, p.channel_block) : g.groups * tiles;
+      break;
     case Direction::kBackpropFilter: {
-      // Tasks own K slices of the gradient; aim for kMinTasks of them, each at least 64 rows.
-      const int64_t want_slices = CeilDiv(kMinTasks, g.groups);
-      p.tile_k = SliceSize(p.k, std::clamp<int64_t>(CeilDiv(p.k, want_slices), 64, kMaxSliceK));
-      p.tile_pixels = columns ? std::clamp<int64_t>(tile_floats / p.tile_k, 1, std::max<int64_t>(1, p.pixels))
-                              : std::max<int64_t>(1, p.pixels);
-      p.oc_block = std::max<int64_t>(1, OcBlock(ocg, g.groups * CeilDiv(p.k, p.tile_k)));
-      p.num_tasks = g.groups * CeilDiv(p.k, p.tile_k) * CeilDiv(ocg, p.oc_block);
-      p.slot_floats = columns ? static_cast<size_t>(p.tile_pixels * p.tile_k) : 0;
+      const int64_t gradient = g.groups * p.k * ocg;
+      p.partials = std::clamp<int64_t>(std::min(kMaxPartials, 1 + kMaxPartialFloats / std::max<int64_t>(1, gradient)),
+                                       1, tiles);
+      p.num_tasks = g.groups * p.partials * CeilDiv(p.k, std::max<int64_t>(1, p.tile_k));
       break;
     }
   }
+  p.slot_floats = columns ? static_cast<size_t>(p.tile_pixels * p.tile_k) : 0;
   if (p.algorithm == Algorithm::kEmpty) {
     p.num_tasks = 0;
     p.slot_floats = 0;
   }
-  p.shared_floats = p.pack_weights && p.algorithm != Algorithm::kEmpty ? static_cast<size_t>(g.groups * p.k * ocg) : 0;
-
   // cblas takes int sizes: every size and leading dimension a GEMM here can see must fit.
   const int64_t image = g.in_channels * g.height.input * g.width.input;
   for (int64_t v : {g.batch, g.in_channels, g.out_channels, p.pixels, p.k, image}) {
@@ -161,25 +170,49 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
     }
   }
 
-  // Workers: up to the thread count, fewer when the budget holds fewer tile buffers.
+  // The workspace: what all workers share (the packed filter, or the gradient's partial sums beyond the one the
+  // output holds), then one tile slot per worker. A budget the caller sets bounds all of it and may lower the
+  // number of partial sums; the default is threads x 2 x L2 for the slots plus whatever is shared. Neither
+  // choice follows the thread count, so neither do the results.
+  const int64_t filter_floats = g.groups * p.k * ocg;
+  auto shared_floats = [&](int64_t partials) -> int64_t {
+    if (p.algorithm == Algorithm::kEmpty) return 0;
+    if (direction == Direction::kBackpropFilter) return (partials - (p.pack_weights ? 0 : 1)) * filter_floats;
+    return p.pack_weights ? filter_floats : 0;
+  };
   const int threads = std::max(1, EffectiveNumThreads(options.num_threads));
-  const size_t budget = options.workspace_budget > 0 ? options.workspace_budget : static_cast<size_t>(threads) * 2 * l2;
-  const size_t slot_bytes = p.slot_floats * sizeof(float);
-  p.workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, p.num_tasks)));
-  while (p.workers > 1 && static_cast<size_t>(p.workers) * slot_bytes > budget) --p.workers;
-  if (slot_bytes > budget) {
-    return Status(StatusCode::kResourceExhausted,
-                  StrCat(OpName(direction), ": the workspace budget of ", budget, " bytes is below the ", slot_bytes,
-                         " bytes one column tile needs (", p.tile_pixels, " pixels x ", p.tile_k,
-                         " K values); raise PlanOptions::workspace_budget"));
+  const size_t slot_bytes = WorkspaceBytes(0, 1, p.slot_floats) - kWorkspaceAlign;
+  auto bytes_for = [&](int64_t partials, int64_t workers) {
+    return WorkspaceBytes(static_cast<size_t>(shared_floats(partials)), static_cast<size_t>(workers), p.slot_floats);
+  };
+  if (options.workspace_budget > 0) {
+    while (p.partials > 1 && bytes_for(p.partials, 1) > options.workspace_budget) --p.partials;
+    if (direction == Direction::kBackpropFilter) {
+      p.num_tasks = g.groups * p.partials * CeilDiv(p.k, std::max<int64_t>(1, p.tile_k));
+    }
   }
-  p.workspace_bytes = p.slot_floats + p.shared_floats == 0
-                          ? 0
-                          : WorkspaceBytes(p.shared_floats, static_cast<size_t>(p.workers), p.slot_floats);
+  p.shared_floats = static_cast<size_t>(shared_floats(p.partials));
+  const size_t budget = options.workspace_budget > 0 ? options.workspace_budget
+                                                     : bytes_for(p.partials, 0) + static_cast<size_t>(threads) * 2 * l2;
+  p.workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, p.num_tasks)));
+  while (p.workers > 1 && bytes_for(p.partials, p.workers) > budget) --p.workers;
+  if (bytes_for(p.partials, 1) > budget && p.slot_floats + p.shared_floats > 0) {
+    return Status(StatusCode::kResourceExhausted,
+                  StrCat(OpName(direction), ": the workspace budget of ", budget, " bytes is below the ",
+                         bytes_for(p.partials, 1), " bytes this convolution needs: one column tile of ", p.tile_pixels,
+                         " pixels x ", p.tile_k, " K values (", slot_bytes, " bytes)",
+                         p.shared_floats > 0 ? StrCat(" plus ", p.shared_floats * sizeof(float),
+                                                      p.pack_weights ? " bytes of reordered filter"
+                                                                     : " bytes of partial sums")
+                                             : std::string(),
+                         "; raise PlanOptions::workspace_budget"));
+  }
+  p.workspace_bytes = p.slot_floats + p.shared_floats == 0 ? 0 : bytes_for(p.partials, p.workers);
   p.kernels = kernels::ChooseKernels();
   p.description = StrCat(AlgorithmName(p.algorithm), " [", p.kernels.target_name, "] ", DataFormatName(g.data_format),
                          "/", FilterFormatName(g.filter_format), ": ", p.num_tasks, " tasks",
-                         columns ? StrCat(" of ", p.tile_pixels, " px x ", p.tile_k, " k") : std::string(), ", ",
+                         columns ? StrCat(" of ", p.tile_pixels, " px x ", p.tile_k, " k") : std::string(),
+                         p.partials > 1 ? StrCat(" into ", p.partials, " partial sums") : std::string(), ", ",
                          p.workers, p.workers == 1 ? " worker" : " workers", ", workspace ", p.workspace_bytes,
                          " bytes");
   blas::WarnOnceIfCoreBelowCpu();

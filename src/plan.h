@@ -38,10 +38,11 @@ struct PlanImpl {
   int64_t tile_k = 0;         // K per slice
   int64_t channel_block = 0;  // backprop-input: input channels per task (NCHW with OIHW), else the whole group
   int64_t oc_block = 0;       // output channels per task
+  int64_t partials = 1;       // backprop-filter: partial sums of the gradient, each over a run of (image, tile)
   int64_t num_tasks = 0;
   int workers = 1;            // tasks running at once, each with its own slot of the workspace
 
-  size_t shared_floats = 0;   // the packed filter, when pack_weights
+  size_t shared_floats = 0;   // the packed filter (pack_weights) and the extra partial sums of the gradient
   size_t slot_floats = 0;     // one tile buffer per worker
   size_t workspace_bytes = 0;
   std::string description;

@@ -20,7 +20,9 @@ Conv2dDesc Layer::Desc(DataFormat data, FilterFormat filter) const {
   d.strides = {sh, sw};
   d.dilations = {dh + 1, dw + 1};
   d.padding = Padding::kExplicit;
-  d.explicit_paddings = {ph, prh, pw, prw};
+  // benchdnn's bottom/right pad is negative when the last input rows are unused (a strided 1x1, say); colconv's
+  // explicit pads are >= 0 and reach the same output size with 0 there (ParseLayer checks it).
+  d.explicit_paddings = {ph, std::max<int64_t>(0, prh), pw, std::max<int64_t>(0, prw)};
   d.groups = g;
   return d;
 }
@@ -105,6 +107,10 @@ bool ParseLayer(const std::string& raw, Layer* layer, std::string* error) {
                          axis == 'h' ? &l.dh : &l.dw};
     const int64_t values[] = {i, o, k, s, p, pr, d};
     for (int f = 0; f < 7; ++f) *fields[f] = values[f];
+    if (o < 1 || (i + p + std::max<int64_t>(0, pr) - eff) / s + 1 != o) {
+      *error = "'" + raw + "': output size " + std::to_string(o) + " does not follow from the input, filter, stride and pads";
+      return false;
+    }
   }
   *layer = l;
   return true;

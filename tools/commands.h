@@ -8,6 +8,8 @@ namespace cli {
 int ShapeCommand(int argc, char** argv);
 int DemoCommand(int argc, char** argv);
 int KernelcheckCommand(int argc, char** argv);
+int BenchCommand(int argc, char** argv);
+int InfoCommand(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace colconv

@@ -1,0 +1,116 @@
+// colconv bench: times the three directions on a benchdnn-style suite, next to the same-shape GEMM.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "src/blas.h"
+#include "src/kernels/kernels.h"
+#include "tools/bench_suite.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+#include "tools/layer_runner.h"
+#include "tools/timing.h"
+
+namespace colconv {
+namespace cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: colconv bench --suite FILE [--mb N] [--threads T] [--dir FWD,BWD_D,BWD_W] [--layout nhwc|nchw]\n"
+    "                     [--check] [--no-roof]\n"
+    "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET]), and a gemm-roof row:\n"
+    "  cblas_sgemm of the direction's im2col GEMM (same M, N, K) once per image and group, in the same run.\n"
+    "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
+    "  NCHW with OIHW, as TensorFlow and PyTorch store them.\n";
+
+int Usage(const std::string& error) {
+  std::cerr << "colconv bench: " << error << "\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int BenchCommand(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!args.Parse(argc, argv, {"check", "no-roof", "help"}, &error)) return Usage(error);
+  if (args.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  const auto unknown = args.Unknown({"suite", "mb", "threads", "dir", "layout", "check", "no-roof", "help"});
+  if (!unknown.empty()) return Usage("unknown option --" + unknown[0]);
+  if (!args.Has("suite")) return Usage("--suite is required");
+  std::vector<int64_t> mb{0}, threads{1};
+  if (args.Has("mb") && (!args.Ints("mb", &mb, &error) || mb.size() != 1 || mb[0] < 1)) return Usage("--mb takes one number >= 1");
+  if (args.Has("threads") && (!args.Ints("threads", &threads, &error) || threads.size() != 1 || threads[0] < 1)) {
+    return Usage("--threads takes one number >= 1");
+  }
+  const std::string layout = args.Get("layout", "nhwc");
+  if (layout != "nhwc" && layout != "nchw") return Usage("--layout is nhwc or nchw");
+  std::vector<Direction> dirs;
+  std::stringstream dir_list(args.Get("dir", "FWD,BWD_D,BWD_W"));
+  for (std::string d; std::getline(dir_list, d, ',');) {
+    if (d == "FWD") {
+      dirs.push_back(Direction::kForward);
+    } else if (d == "BWD_D") {
+      dirs.push_back(Direction::kBackpropInput);
+    } else if (d == "BWD_W") {
+      dirs.push_back(Direction::kBackpropFilter);
+    } else {
+      return Usage("--dir takes FWD, BWD_D and BWD_W");
+    }
+  }
+  std::vector<Layer> layers;
+  if (!LoadSuite(args.Get("suite"), mb[0], &layers, &error)) return Usage(error);
+
+  const int t = static_cast<int>(threads[0]);
+  const blas::CoreInfo core = blas::GetCoreInfo();
+  const std::string target = kernels::ChooseKernels().target_name;
+  std::printf("# colconv bench: %s layout, %d thread(s), Highway target %s, OpenBLAS core %s\n", layout.c_str(), t,
+              target.c_str(), core.corename.c_str());
+  std::printf("name,dir,impl,threads,ms,gflops\n");
+  const DataFormat data = layout == "nhwc" ? DataFormat::kNHWC : DataFormat::kNCHW;
+  int failures = 0;
+  for (const Layer& layer : layers) {
+    for (Direction d : dirs) {
+      LayerRunner runner;
+      if (!runner.Init(layer, d, data, t, &error)) {
+        std::fprintf(stderr, "colconv bench: %s\n", error.c_str());
+        return 1;
+      }
+      if (args.Has("check")) {
+        const double worst = runner.CheckSample(300);
+        if (!(worst <= 1.0)) {
+          std::fprintf(stderr, "colconv bench: %s %s differs from the reference (%.3g x tolerance)\n",
+                       layer.name.c_str(), DirName(d), worst);
+          ++failures;
+        }
+      }
+      double seconds = 0, roof = 0;
+      if (args.Has("no-roof")) {
+        seconds = MedianSeconds([&] { runner.Run(); });
+      } else {
+        // OpenBLAS runs the roof GEMM on t threads of its own; colconv holds it at one inside its ops.
+        const int saved = blas::Threads();
+        blas::SetThreads(t);
+        std::tie(seconds, roof) = InterleavedMedianSeconds([&] { runner.Run(); }, [&] { runner.RunGemmRoof(); });
+        blas::SetThreads(saved);
+      }
+      std::printf("%s,%s,colconv[%s],%d,%.4f,%.2f\n", layer.name.c_str(), DirName(d), target.c_str(), t,
+                  seconds * 1e3, runner.flops() / seconds * 1e-9);
+      if (roof > 0) {
+        std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", layer.name.c_str(), DirName(d), t, roof * 1e3,
+                    runner.flops() / roof * 1e-9);
+      }
+      std::fflush(stdout);
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace cli
+}  // namespace colconv

@@ -1,0 +1,173 @@
+#include "tools/layer_runner.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "src/blas.h"
+#include "src/layout.h"
+#include "src/reference/reference.h"
+#include "src/shape.h"
+
+namespace colconv {
+namespace cli {
+namespace {
+
+std::vector<float> Pattern(size_t count, uint32_t seed) {
+  std::vector<float> v(count);
+  uint32_t x = seed * 2654435761u + 1;
+  for (float& f : v) {
+    x = x * 1664525u + 1013904223u;
+    f = static_cast<float>(x >> 8) * (2.0f / 16777216.0f) - 1.0f;
+  }
+  return v;
+}
+
+// The coordinates of a dense tensor's element from its offset and its axes' strides and extents (any order).
+// Axes of extent 1 share strides with others; their coordinate is 0.
+void DecodeIndex(int64_t index, const std::array<int64_t, 4>& strides, const std::array<int64_t, 4>& extents,
+                 int64_t (&at)[4]) {
+  int order[4] = {0, 1, 2, 3};
+  std::sort(order, order + 4, [&](int x, int y) { return strides[x] > strides[y]; });
+  for (int axis : order) {
+    at[axis] = extents[axis] == 1 ? 0 : index / strides[axis];
+    if (extents[axis] != 1) index %= strides[axis];
+  }
+}
+
+}  // namespace
+
+const char* DirName(Direction d) {
+  switch (d) {
+    case Direction::kForward:
+      return "FWD";
+    case Direction::kBackpropInput:
+      return "BWD_D";
+    case Direction::kBackpropFilter:
+      return "BWD_W";
+  }
+  return "?";
+}
+
+bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data, int threads, std::string* error) {
+  layer_ = layer;
+  direction_ = direction;
+  // NHWC pairs with TensorFlow's HWIO and NCHW with PyTorch's OIHW, as the frameworks store them.
+  const FilterFormat filter = data == DataFormat::kNHWC ? FilterFormat::kHWIO : FilterFormat::kOIHW;
+  const Conv2dDesc desc = layer.Desc(data, filter);
+  Conv2dGeometry g;
+  Status s = ResolveForward(desc, layer.SrcShape(data), layer.WeightsShape(filter), &g);
+  PlanOptions options;
+  options.num_threads = threads;
+  options.own_workspace = false;
+  if (s.ok()) {
+    const Shape4 src = g.src_shape();
+    switch (direction) {
+      case Direction::kForward:
+        s = Conv2dPlan::CreateForward(desc, src, g.weights_shape(), &plan_, options);
+        break;
+      case Direction::kBackpropInput:
+        s = Conv2dPlan::CreateBackpropInput(desc, {src[0], src[1], src[2], src[3]}, g.weights_shape(), g.dst_shape(),
+                                            &plan_, options);
+        break;
+      case Direction::kBackpropFilter:
+        s = Conv2dPlan::CreateBackpropFilter(desc, src, g.weights_shape(), g.dst_shape(), &plan_, options);
+        break;
+    }
+  }
+  if (!s.ok()) {
+    *error = layer.name + ": " + s.message();
+    return false;
+  }
+  const size_t src = NumElements(g.src_shape()), w = NumElements(g.weights_shape()), dst = NumElements(g.dst_shape());
+  const size_t sizes[3][3] = {{src, w, dst}, {w, dst, src}, {src, dst, w}};
+  const size_t* size = sizes[static_cast<int>(direction)];
+  a_ = Pattern(size[0], 1);
+  b_ = Pattern(size[1], 2);
+  out_.assign(size[2], 0.0f);
+  workspace_.assign(plan_.workspace_bytes() / sizeof(float) + 1, 0.0f);
+
+  // The same-shape GEMM per image and group: forward P x K . K x OCg; backprop-input P x OCg . (K x OCg)^T;
+  // backprop-filter (P x K)^T . P x OCg.
+  const int64_t pixels = g.height.output * g.width.output;
+  const int64_t k = g.height.filter * g.width.filter * g.in_channels_per_group(), ocg = g.out_channels_per_group();
+  switch (direction) {
+    case Direction::kForward:
+      m_ = pixels, n_ = ocg, k_ = k;
+      break;
+    case Direction::kBackpropInput:
+      m_ = pixels, n_ = k, k_ = ocg, trans_b_ = true;
+      break;
+    case Direction::kBackpropFilter:
+      m_ = k, n_ = ocg, k_ = pixels, trans_a_ = true;
+      break;
+  }
+  gemm_a_ = Pattern(static_cast<size_t>(m_ * k_), 3);
+  gemm_b_ = Pattern(static_cast<size_t>(k_ * n_), 4);
+  gemm_c_.assign(static_cast<size_t>(m_ * n_), 0.0f);
+  return true;
+}
+
+void LayerRunner::Run() {
+  switch (direction_) {
+    case Direction::kForward:
+      plan_.Forward(a_.data(), b_.data(), out_.data(), workspace_.data());
+      break;
+    case Direction::kBackpropInput:
+      plan_.BackpropInput(a_.data(), b_.data(), out_.data(), workspace_.data());
+      break;
+    case Direction::kBackpropFilter:
+      plan_.BackpropFilter(a_.data(), b_.data(), out_.data(), workspace_.data());
+      break;
+  }
+}
+
+void LayerRunner::RunGemmRoof() {
+  // Backprop-filter sums the images of a group into one gradient, as colconv does (beta 1 after the first).
+  const bool sums_images = direction_ == Direction::kBackpropFilter;
+  for (int64_t call = 0; call < layer_.mb * layer_.g; ++call) {
+    const float beta = sums_images && call % layer_.mb != 0 ? 1.0f : 0.0f;
+    blas::Sgemm(trans_a_, trans_b_, m_, n_, k_, gemm_a_.data(), trans_a_ ? m_ : k_, gemm_b_.data(), trans_b_ ? k_ : n_,
+                beta, gemm_c_.data(), n_);
+  }
+}
+
+double LayerRunner::CheckSample(int samples) {
+  Run();
+  const Conv2dGeometry& g = plan_.geometry();
+  const int64_t count = static_cast<int64_t>(out_.size());
+  double worst = 0;
+  for (int i = 0; i < samples && count > 0; ++i) {
+    // Spread over the tensor, with its first and last elements (padded corners) always in.
+    const int64_t index = i == 0 ? 0 : i == 1 ? count - 1 : (static_cast<int64_t>(i) * 2654435761LL) % count;
+    reference::Value want;
+    int64_t terms = 0;
+    if (direction_ == Direction::kBackpropFilter) {
+      const FilterIndex fi = WeightsIndex(g);
+      int64_t at[4];
+      DecodeIndex(index, {fi.o, fi.i, fi.h, fi.w},
+                  {g.out_channels, g.in_channels_per_group(), g.height.filter, g.width.filter}, at);
+      want = reference::BackpropFilterAt(g, a_.data(), b_.data(), at[0], at[1], at[2], at[3]);
+      terms = g.batch * g.height.output * g.width.output;
+    } else {
+      const bool forward = direction_ == Direction::kForward;
+      const TensorIndex ti = forward ? DstIndex(g) : SrcIndex(g);
+      int64_t at[4];
+      const SpatialDim& h = g.height;
+      const SpatialDim& w = g.width;
+      DecodeIndex(index, {ti.n, ti.c, ti.h, ti.w},
+                  {g.batch, forward ? g.out_channels : g.in_channels, forward ? h.output : h.input,
+                   forward ? w.output : w.input},
+                  at);
+      want = forward ? reference::ForwardAt(g, a_.data(), b_.data(), at[0], at[1], at[2], at[3])
+                     : reference::BackpropInputAt(g, a_.data(), b_.data(), at[0], at[1], at[2], at[3]);
+      terms = (forward ? g.in_channels_per_group() : g.out_channels_per_group()) * g.height.filter * g.width.filter;
+    }
+    const double tol = 4.0 * std::sqrt(static_cast<double>(terms) + 1.0) * 1.1920929e-7 * want.magnitude + 1e-30;
+    worst = std::max(worst, std::fabs(double(out_[static_cast<size_t>(index)]) - want.value) / tol);
+  }
+  return worst;
+}
+
+}  // namespace cli
+}  // namespace colconv

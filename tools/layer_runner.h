@@ -1,0 +1,46 @@
+// One benchmark layer in one direction: its plan, its random operands, and the GEMM it is measured against.
+// Shared by `colconv bench` and `colconv demo`.
+#ifndef COLCONV_TOOLS_LAYER_RUNNER_H_
+#define COLCONV_TOOLS_LAYER_RUNNER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "colconv/conv2d.h"
+#include "tools/bench_suite.h"
+
+namespace colconv {
+namespace cli {
+
+const char* DirName(Direction d);  // FWD, BWD_D, BWD_W, as benchdnn and the peers name them
+
+class LayerRunner {
+ public:
+  // Plans the layer; false with *error on failure.
+  bool Init(const Layer& layer, Direction direction, DataFormat data, int threads, std::string* error);
+  // One run of the op.
+  void Run();
+  // Compares `samples` elements of the result (spread over it, borders included) with the reference; returns
+  // the largest error divided by its tolerance (<= 1 passes).
+  double CheckSample(int samples);
+  // The im2col GEMM of this direction on one image and group (M, N, K as colconv's NHWC formulation has
+  // them), called batch x groups times: the roof a convolution is compared with.
+  void RunGemmRoof();
+  const Conv2dPlan& plan() const { return plan_; }
+  double flops() const { return layer_.Flops(); }
+
+ private:
+  Layer layer_;
+  Direction direction_ = Direction::kForward;
+  Conv2dPlan plan_;
+  std::vector<float> a_, b_, out_, workspace_;
+  std::vector<float> gemm_a_, gemm_b_, gemm_c_;
+  int64_t m_ = 0, n_ = 0, k_ = 0;
+  bool trans_a_ = false, trans_b_ = false;
+};
+
+}  // namespace cli
+}  // namespace colconv
+
+#endif  // COLCONV_TOOLS_LAYER_RUNNER_H_
