@@ -58,14 +58,15 @@ SingleThreadScope::~SingleThreadScope() {
   if (--g_scopes == 0 && g_saved_threads != 1) openblas_set_num_threads(g_saved_threads);
 }
 
-std::string RecommendedCoreType() {
-  const X86Level cpu = CpuX86Level();
-  const CoreLevel core = LevelOf(openblas_get_corename());
-  if (core == CoreLevel::kUnknown) return "";
-  if (cpu == X86Level::kAvx512 && core != CoreLevel::kAvx512) return "SkylakeX";
-  if (cpu == X86Level::kAvx2 && (core == CoreLevel::kSse || core == CoreLevel::kAvx)) return "Haswell";
+std::string RecommendCore(const std::string& core, X86Level cpu) {
+  const CoreLevel level = LevelOf(core);
+  if (level == CoreLevel::kUnknown) return "";
+  if (cpu == X86Level::kAvx512 && level != CoreLevel::kAvx512) return "SkylakeX";
+  if (cpu == X86Level::kAvx2 && (level == CoreLevel::kSse || level == CoreLevel::kAvx)) return "Haswell";
   return "";
 }
+
+std::string RecommendedCoreType() { return RecommendCore(openblas_get_corename(), CpuX86Level()); }
 
 CoreInfo GetCoreInfo() {
   CoreInfo info;

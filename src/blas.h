@@ -40,6 +40,10 @@ struct CoreInfo {
 };
 CoreInfo GetCoreInfo();
 
+// The OPENBLAS_CORETYPE that matches a CPU of ISA `cpu` when OpenBLAS runs `core`, if `core` is below it; "" when
+// it fits, is unknown, or the platform is not x86.
+std::string RecommendCore(const std::string& core, X86Level cpu);
+
 // The OpenBLAS core name that matches the CPU when OpenBLAS picked one below it (Haswell or Prescott on an
 // AVX-512 machine, say); "" when the core fits or the platform is not x86.
 std::string RecommendedCoreType();

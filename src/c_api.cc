@@ -7,8 +7,10 @@
 
 #include "colconv/colconv.h"
 #include "colconv/conv2d.h"
+#include "src/plan_cache.h"
 #include "src/shape.h"
 #include "src/str_cat.h"
+#include "src/warnings.h"
 
 namespace colconv {
 namespace {
@@ -80,6 +82,7 @@ Status CheckData(const char* op, const char* name, const void* data, const Shape
 using colconv::Conv2dDesc;
 using colconv::Conv2dGeometry;
 using colconv::Conv2dPlan;
+using colconv::Direction;
 using colconv::Shape4;
 using colconv::Status;
 
@@ -122,13 +125,13 @@ colconv_status colconv_conv2d(const colconv_conv2d_attrs* attrs, const int64_t i
     if (s.ok()) s = colconv::ReadShape(op, "input_shape", input_shape, &in);
     if (s.ok()) s = colconv::ReadShape(op, "filter_shape", filter_shape, &fs);
     Conv2dPlan plan;
-    if (s.ok()) s = Conv2dPlan::CreateForward(desc, in, fs, &plan);
+    if (s.ok()) s = colconv::CachedPlan({Direction::kForward, desc, {in.begin(), in.end()}, fs, {}}, &plan);
     if (!s.ok()) return s;
     const Conv2dGeometry& g = plan.geometry();
     s = colconv::CheckData(op, "input", input, g.src_shape());
     if (s.ok()) s = colconv::CheckData(op, "filter", filter, g.weights_shape());
     if (s.ok()) s = colconv::CheckData(op, "output", output, g.dst_shape());
-    if (s.ok()) s = plan.Forward(input, filter, output);
+    if (s.ok()) s = plan.Forward(input, filter, output, colconv::ThreadWorkspace(plan.workspace_bytes()));
     return s;
   });
 }
@@ -147,14 +150,16 @@ colconv_status colconv_conv2d_backprop_input(const colconv_conv2d_attrs* attrs, 
     if (s.ok()) s = colconv::ReadShape(op, "out_backprop_shape", out_backprop_shape, &dy);
     Conv2dPlan plan;
     if (s.ok()) {
-      s = Conv2dPlan::CreateBackpropInput(desc, std::vector<int64_t>(sizes.begin(), sizes.end()), fs, dy, &plan);
+      s = colconv::CachedPlan({Direction::kBackpropInput, desc, {sizes.begin(), sizes.end()}, fs, dy}, &plan);
     }
     if (!s.ok()) return s;
     const Conv2dGeometry& g = plan.geometry();
     s = colconv::CheckData(op, "filter", filter, g.weights_shape());
     if (s.ok()) s = colconv::CheckData(op, "out_backprop", out_backprop, g.dst_shape());
     if (s.ok()) s = colconv::CheckData(op, "in_backprop", in_backprop, g.src_shape());
-    if (s.ok()) s = plan.BackpropInput(filter, out_backprop, in_backprop);
+    if (s.ok()) {
+      s = plan.BackpropInput(filter, out_backprop, in_backprop, colconv::ThreadWorkspace(plan.workspace_bytes()));
+    }
     return s;
   });
 }
@@ -172,13 +177,15 @@ colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_attrs* attrs,
     if (s.ok()) s = colconv::ReadShape(op, "filter_sizes", filter_sizes, &fs);
     if (s.ok()) s = colconv::ReadShape(op, "out_backprop_shape", out_backprop_shape, &dy);
     Conv2dPlan plan;
-    if (s.ok()) s = Conv2dPlan::CreateBackpropFilter(desc, in, fs, dy, &plan);
+    if (s.ok()) s = colconv::CachedPlan({Direction::kBackpropFilter, desc, {in.begin(), in.end()}, fs, dy}, &plan);
     if (!s.ok()) return s;
     const Conv2dGeometry& g = plan.geometry();
     s = colconv::CheckData(op, "input", input, g.src_shape());
     if (s.ok()) s = colconv::CheckData(op, "out_backprop", out_backprop, g.dst_shape());
     if (s.ok()) s = colconv::CheckData(op, "filter_backprop", filter_backprop, g.weights_shape());
-    if (s.ok()) s = plan.BackpropFilter(input, out_backprop, filter_backprop);
+    if (s.ok()) {
+      s = plan.BackpropFilter(input, out_backprop, filter_backprop, colconv::ThreadWorkspace(plan.workspace_bytes()));
+    }
     return s;
   });
 }
@@ -196,5 +203,16 @@ colconv_status colconv_set_num_threads(int num_threads) {
 }
 
 int colconv_get_num_threads(void) { return colconv::GetNumThreads(); }
+
+colconv_status colconv_set_workspace_budget(size_t bytes) {
+  return colconv::Api([&] {
+    colconv::SetCachedPlanBudget(bytes);
+    return Status();
+  });
+}
+
+void colconv_set_warning_handler(colconv_warning_handler handler, void* user_data) {
+  colconv::SetWarningHandler(handler, user_data);
+}
 
 }  // extern "C"

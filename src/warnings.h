@@ -5,12 +5,12 @@
 
 #include <string>
 
+#include "colconv/conv2d.h"  // SetWarningHandler, the public half of this module
+
 namespace colconv {
 
 using WarningHandler = void (*)(const char* message, void* user_data);
 
-// nullptr restores the default (stderr).
-void SetWarningHandler(WarningHandler handler, void* user_data);
 void Warn(const std::string& message);
 
 }  // namespace colconv

@@ -1,14 +1,23 @@
 // colconv demo, the main job: the question colconv was started for, answered on three small convolutions.
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 #include <iostream>
 #include <vector>
 
+#include <fstream>
+#include <string>
+
 #include "colconv/colconv.h"
+#include "src/blas.h"
+#include "src/kernels/kernels.h"
 #include "src/reference/reference.h"
 #include "src/shape.h"
+#include "tools/bench_suite.h"
 #include "tools/commands.h"
 #include "tools/describe.h"
+#include "tools/layer_runner.h"
+#include "tools/timing.h"
 
 namespace colconv {
 namespace cli {
@@ -96,6 +105,72 @@ int RunCase(const DemoCase& c) {
   return s == COLCONV_INVALID_ARGUMENT ? 0 : 1;
 }
 
+// The suite next to the sources when run from the build tree, else where `ninja install` put it.
+std::string FindSuite(const char* name) {
+  for (const std::string& dir : {std::string(COLCONV_SOURCE_DIR "/bench/"), std::string(COLCONV_DATA_DIR "/bench/")}) {
+    if (std::ifstream(dir + name).good()) return dir + name;
+  }
+  return "";
+}
+
+double Geomean(const std::vector<double>& v) {
+  double log_sum = 0;
+  for (double x : v) log_sum += std::log(x);
+  return v.empty() ? 0 : std::exp(log_sum / static_cast<double>(v.size()));
+}
+
+// ResNet-50's convolutions at batch 1, one thread, every direction: each checked on a sample against the
+// reference, then timed against the same-shape GEMM.
+int ResnetTable() {
+  const std::string path = FindSuite("resnet50");
+  std::vector<Layer> layers;
+  std::string error;
+  if (path.empty() || !LoadSuite(path, 1, &layers, &error)) {
+    std::printf("\n(the ResNet-50 suite was not found: %s)\n", error.c_str());
+    return 1;
+  }
+  const blas::CoreInfo core = blas::GetCoreInfo();
+  std::printf("\n== ResNet-50 at batch 1, one thread, NHWC/HWIO, Highway target %s, OpenBLAS core %s\n",
+              kernels::ChooseKernels().target_name, core.corename.c_str());
+  if (!core.recommended.empty()) {
+    std::printf("   (OpenBLAS runs below this CPU; OPENBLAS_CORETYPE=%s would make every GEMM here faster)\n",
+                core.recommended.c_str());
+  }
+  std::printf("   GFLOP/s and time / time of the same-shape cblas_sgemm (the GEMM roof)\n");
+  std::printf("%-26s %18s %18s %18s\n", "layer", "forward", "backprop-input", "backprop-filter");
+  const Direction dirs[3] = {Direction::kForward, Direction::kBackpropInput, Direction::kBackpropFilter};
+  // The roof GEMM runs on OpenBLAS's own threads: one, like the convolutions here.
+  const int saved_blas_threads = blas::Threads();
+  blas::SetThreads(1);
+  std::vector<double> gflops[3], ratios[3];
+  int failures = 0;
+  for (const Layer& layer : layers) {
+    std::printf("%-26s", layer.name.c_str());
+    for (int d = 0; d < 3; ++d) {
+      LayerRunner runner;
+      if (!runner.Init(layer, dirs[d], DataFormat::kNHWC, 1, &error)) {
+        std::printf(" %s\n", error.c_str());
+        return 1;
+      }
+      const bool ok = runner.CheckSample(64) <= 1.0;
+      failures += ok ? 0 : 1;
+      double conv, roof;
+      std::tie(conv, roof) = InterleavedMedianSeconds([&] { runner.Run(); }, [&] { runner.RunGemmRoof(); }, 0.4, 5);
+      gflops[d].push_back(runner.flops() / conv * 1e-9);
+      ratios[d].push_back(conv / roof);
+      std::printf(" %8.1f (%5.3f)%s", gflops[d].back(), ratios[d].back(), ok ? " " : "!");
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  blas::SetThreads(saved_blas_threads);
+  std::printf("%-26s", "geometric mean");
+  for (int d = 0; d < 3; ++d) std::printf(" %8.1f (%5.3f) ", Geomean(gflops[d]), Geomean(ratios[d]));
+  std::printf("\n%s\n", failures == 0 ? "every sample matched the reference"
+                                       : "! marks results that differ from the reference");
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int DemoCommand(int argc, char**) {
@@ -113,6 +188,7 @@ int DemoCommand(int argc, char**) {
   };
   int failures = 0;
   for (const DemoCase& c : cases) failures += RunCase(c);
+  failures += ResnetTable();
   return failures == 0 ? 0 : 1;
 }
 

@@ -13,12 +13,12 @@ namespace colconv {
 namespace cli {
 namespace {
 
-std::vector<float> Pattern(size_t count, uint32_t seed) {
-  std::vector<float> v(count);
+hwy::AlignedFreeUniquePtr<float[]> Pattern(size_t count, uint32_t seed) {
+  auto v = hwy::AllocateAligned<float>(std::max<size_t>(count, 1));
   uint32_t x = seed * 2654435761u + 1;
-  for (float& f : v) {
+  for (size_t i = 0; i < count; ++i) {
     x = x * 1664525u + 1013904223u;
-    f = static_cast<float>(x >> 8) * (2.0f / 16777216.0f) - 1.0f;
+    v[i] = static_cast<float>(x >> 8) * (2.0f / 16777216.0f) - 1.0f;
   }
   return v;
 }
@@ -84,8 +84,9 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
   const size_t* size = sizes[static_cast<int>(direction)];
   a_ = Pattern(size[0], 1);
   b_ = Pattern(size[1], 2);
-  out_.assign(size[2], 0.0f);
-  workspace_.assign(plan_.workspace_bytes() / sizeof(float) + 1, 0.0f);
+  out_count_ = size[2];
+  out_ = Pattern(out_count_, 3);
+  workspace_ = Pattern(plan_.workspace_bytes() / sizeof(float) + 1, 4);
 
   // The same-shape GEMM per image and group: forward P x K . K x OCg; backprop-input P x OCg . (K x OCg)^T;
   // backprop-filter (P x K)^T . P x OCg.
@@ -102,22 +103,22 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
       m_ = k, n_ = ocg, k_ = pixels, trans_a_ = true;
       break;
   }
-  gemm_a_ = Pattern(static_cast<size_t>(m_ * k_), 3);
-  gemm_b_ = Pattern(static_cast<size_t>(k_ * n_), 4);
-  gemm_c_.assign(static_cast<size_t>(m_ * n_), 0.0f);
+  gemm_a_ = Pattern(static_cast<size_t>(m_ * k_), 5);
+  gemm_b_ = Pattern(static_cast<size_t>(k_ * n_), 6);
+  gemm_c_ = Pattern(static_cast<size_t>(m_ * n_), 7);
   return true;
 }
 
 void LayerRunner::Run() {
   switch (direction_) {
     case Direction::kForward:
-      plan_.Forward(a_.data(), b_.data(), out_.data(), workspace_.data());
+      plan_.Forward(a_.get(), b_.get(), out_.get(), workspace_.get());
       break;
     case Direction::kBackpropInput:
-      plan_.BackpropInput(a_.data(), b_.data(), out_.data(), workspace_.data());
+      plan_.BackpropInput(a_.get(), b_.get(), out_.get(), workspace_.get());
       break;
     case Direction::kBackpropFilter:
-      plan_.BackpropFilter(a_.data(), b_.data(), out_.data(), workspace_.data());
+      plan_.BackpropFilter(a_.get(), b_.get(), out_.get(), workspace_.get());
       break;
   }
 }
@@ -127,15 +128,15 @@ void LayerRunner::RunGemmRoof() {
   const bool sums_images = direction_ == Direction::kBackpropFilter;
   for (int64_t call = 0; call < layer_.mb * layer_.g; ++call) {
     const float beta = sums_images && call % layer_.mb != 0 ? 1.0f : 0.0f;
-    blas::Sgemm(trans_a_, trans_b_, m_, n_, k_, gemm_a_.data(), trans_a_ ? m_ : k_, gemm_b_.data(), trans_b_ ? k_ : n_,
-                beta, gemm_c_.data(), n_);
+    blas::Sgemm(trans_a_, trans_b_, m_, n_, k_, gemm_a_.get(), trans_a_ ? m_ : k_, gemm_b_.get(), trans_b_ ? k_ : n_,
+                beta, gemm_c_.get(), n_);
   }
 }
 
 double LayerRunner::CheckSample(int samples) {
   Run();
   const Conv2dGeometry& g = plan_.geometry();
-  const int64_t count = static_cast<int64_t>(out_.size());
+  const int64_t count = static_cast<int64_t>(out_count_);
   double worst = 0;
   for (int i = 0; i < samples && count > 0; ++i) {
     // Spread over the tensor, with its first and last elements (padded corners) always in.
@@ -147,7 +148,7 @@ double LayerRunner::CheckSample(int samples) {
       int64_t at[4];
       DecodeIndex(index, {fi.o, fi.i, fi.h, fi.w},
                   {g.out_channels, g.in_channels_per_group(), g.height.filter, g.width.filter}, at);
-      want = reference::BackpropFilterAt(g, a_.data(), b_.data(), at[0], at[1], at[2], at[3]);
+      want = reference::BackpropFilterAt(g, a_.get(), b_.get(), at[0], at[1], at[2], at[3]);
       terms = g.batch * g.height.output * g.width.output;
     } else {
       const bool forward = direction_ == Direction::kForward;
@@ -159,8 +160,8 @@ double LayerRunner::CheckSample(int samples) {
                   {g.batch, forward ? g.out_channels : g.in_channels, forward ? h.output : h.input,
                    forward ? w.output : w.input},
                   at);
-      want = forward ? reference::ForwardAt(g, a_.data(), b_.data(), at[0], at[1], at[2], at[3])
-                     : reference::BackpropInputAt(g, a_.data(), b_.data(), at[0], at[1], at[2], at[3]);
+      want = forward ? reference::ForwardAt(g, a_.get(), b_.get(), at[0], at[1], at[2], at[3])
+                     : reference::BackpropInputAt(g, a_.get(), b_.get(), at[0], at[1], at[2], at[3]);
       terms = (forward ? g.in_channels_per_group() : g.out_channels_per_group()) * g.height.filter * g.width.filter;
     }
     const double tol = 4.0 * std::sqrt(static_cast<double>(terms) + 1.0) * 1.1920929e-7 * want.magnitude + 1e-30;

@@ -86,6 +86,18 @@ COLCONV_API colconv_status colconv_set_num_threads(int num_threads);
 /* The number of threads an op started now on this thread would use. */
 COLCONV_API int colconv_get_num_threads(void);
 
+/* The one-shot functions keep the plans of recent problems; each plan's workspace (one column tile per worker,
+   plus a reordered filter or partial sums where an algorithm needs them) stays within this many bytes.
+   0 (the default) means about threads x 2 x L2 for the tiles plus the shared part. A budget too small for one
+   tile makes the ops fail with COLCONV_RESOURCE_EXHAUSTED. Results depend on the problem and this budget, never
+   on the number of threads. */
+COLCONV_API colconv_status colconv_set_workspace_budget(size_t bytes);
+
+/* Advice that is not an error (an OpenBLAS core below the CPU's ISA, say) goes to the handler, or to stderr
+   when it is NULL (the default). The handler may be called from any thread, one call at a time. */
+typedef void (*colconv_warning_handler)(const char* message, void* user_data);
+COLCONV_API void colconv_set_warning_handler(colconv_warning_handler handler, void* user_data);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif

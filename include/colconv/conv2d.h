@@ -158,6 +158,9 @@ COLCONV_API int GetNumThreads();
 
 COLCONV_API const char* Version();
 
+// Advice that is not an error (an OpenBLAS core below the CPU's ISA) goes here; nullptr restores stderr.
+COLCONV_API void SetWarningHandler(void (*handler)(const char* message, void* user_data), void* user_data);
+
 }  // namespace colconv
 
 #endif  // COLCONV_CONV2D_H_

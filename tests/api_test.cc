@@ -1,0 +1,92 @@
+// What an embedder relies on beyond the ops: the C API's plan cache and budget, the warning channel, the thread
+// setting, and the advice about OpenBLAS's core.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "colconv/colconv.h"
+#include "colconv/conv2d.h"
+#include "src/blas.h"
+#include "src/warnings.h"
+#include "tests/test_util.h"
+
+namespace colconv {
+namespace {
+
+TEST_CASE("the C API's cached plans give the same bits on every call, for many problems at once") {
+  colconv_conv2d_attrs attrs;
+  colconv_conv2d_attrs_init(&attrs);
+  attrs.padding = COLCONV_SAME;
+  // More distinct problems than the cache holds, twice over: evictions must not change results.
+  std::vector<std::vector<float>> first;
+  for (int round = 0; round < 2; ++round) {
+    for (int64_t w = 1; w <= 80; ++w) {
+      const int64_t in[4] = {1, 3, w, 5}, f[4] = {3, 3, 5, 4};
+      const std::vector<float> x = test::RandomFloats(static_cast<size_t>(3 * w * 5), static_cast<uint64_t>(w));
+      const std::vector<float> k = test::RandomFloats(180, 7);
+      std::vector<float> y(static_cast<size_t>(3 * w * 4));
+      REQUIRE(colconv_conv2d(&attrs, in, x.data(), f, k.data(), y.data()) == COLCONV_OK);
+      if (round == 0) {
+        first.push_back(y);
+      } else {
+        CHECK(std::memcmp(y.data(), first[static_cast<size_t>(w - 1)].data(), y.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("colconv_set_workspace_budget: too small fails cleanly, 0 restores the default") {
+  colconv_conv2d_attrs attrs;
+  colconv_conv2d_attrs_init(&attrs);
+  attrs.padding = COLCONV_SAME;
+  const int64_t in[4] = {1, 40, 40, 16}, f[4] = {3, 3, 16, 16};
+  const std::vector<float> x(40 * 40 * 16, 1.0f), k(3 * 3 * 16 * 16, 1.0f);
+  std::vector<float> y(40 * 40 * 16, 7.0f);
+  REQUIRE(colconv_set_workspace_budget(1000) == COLCONV_OK);
+  CHECK(colconv_conv2d(&attrs, in, x.data(), f, k.data(), y.data()) == COLCONV_RESOURCE_EXHAUSTED);
+  CHECK(std::string(colconv_last_error()).find("workspace budget of 1000 bytes") != std::string::npos);
+  CHECK(y == std::vector<float>(40 * 40 * 16, 7.0f));
+  REQUIRE(colconv_set_workspace_budget(0) == COLCONV_OK);
+  CHECK(colconv_conv2d(&attrs, in, x.data(), f, k.data(), y.data()) == COLCONV_OK);
+  CHECK(y[40 * 16 * 20 + 16 * 20] == 144.0f);  // an interior output: 3 x 3 taps x 16 channels of 1 x 1
+}
+
+struct Collected {
+  std::vector<std::string> messages;
+};
+
+void Collect(const char* message, void* user_data) { static_cast<Collected*>(user_data)->messages.push_back(message); }
+
+TEST_CASE("warnings go to an embedder's handler, and back to stderr when it is removed") {
+  Collected collected;
+  colconv_set_warning_handler(&Collect, &collected);
+  Warn("first");
+  SetWarningHandler(&Collect, &collected);
+  Warn("second");
+  colconv_set_warning_handler(nullptr, nullptr);
+  Warn("to stderr (expected in the test log)");
+  REQUIRE(collected.messages.size() == 2);
+  CHECK(collected.messages[0] == "first");
+  CHECK(collected.messages[1] == "second");
+}
+
+TEST_CASE("the OpenBLAS core advice: the matching core when the running one is below the CPU, else none") {
+  CHECK(blas::RecommendCore("Prescott", X86Level::kAvx512) == "SkylakeX");
+  CHECK(blas::RecommendCore("Haswell", X86Level::kAvx512) == "SkylakeX");
+  CHECK(blas::RecommendCore("Sandybridge", X86Level::kAvx2) == "Haswell");
+  CHECK(blas::RecommendCore("Prescott", X86Level::kAvx2) == "Haswell");
+  CHECK(blas::RecommendCore("SkylakeX", X86Level::kAvx512) == "");
+  CHECK(blas::RecommendCore("Cooperlake", X86Level::kAvx512) == "");
+  CHECK(blas::RecommendCore("Zen", X86Level::kAvx2) == "");
+  CHECK(blas::RecommendCore("Haswell", X86Level::kSse) == "");
+  CHECK(blas::RecommendCore("NEOVERSEN1", X86Level::kOther) == "");  // ARM: never
+  CHECK(blas::RecommendCore("SomeFutureCore", X86Level::kAvx512) == "");
+  const blas::CoreInfo info = blas::GetCoreInfo();
+  CHECK(!info.corename.empty());
+  CHECK(info.config.find("OpenBLAS") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace colconv
