@@ -74,39 +74,53 @@ int BenchCommand(int argc, char** argv) {
               target.c_str(), core.corename.c_str());
   std::printf("name,dir,impl,threads,ms,gflops\n");
   const DataFormat data = layout == "nhwc" ? DataFormat::kNHWC : DataFormat::kNCHW;
+  const bool roof = !args.Has("no-roof");
+  // At one thread the convolution and its GEMM are timed call by call, interleaved, so that noise hits both.
+  // At more threads that would pit colconv's workers against OpenBLAS's, which spin for a while after each
+  // threaded GEMM; there every convolution is timed first and the GEMMs after.
+  const bool interleave = roof && t == 1;
   int failures = 0;
-  for (const Layer& layer : layers) {
-    for (Direction d : dirs) {
-      LayerRunner runner;
-      if (!runner.Init(layer, d, data, t, &error)) {
-        std::fprintf(stderr, "colconv bench: %s\n", error.c_str());
-        return 1;
-      }
-      if (args.Has("check")) {
-        const double worst = runner.CheckSample(300);
-        if (!(worst <= 1.0)) {
-          std::fprintf(stderr, "colconv bench: %s %s differs from the reference (%.3g x tolerance)\n",
-                       layer.name.c_str(), DirName(d), worst);
-          ++failures;
+  for (int phase = 0; phase < (roof && !interleave ? 2 : 1); ++phase) {
+    for (const Layer& layer : layers) {
+      for (Direction d : dirs) {
+        LayerRunner runner;
+        if (!runner.Init(layer, d, data, t, &error)) {
+          std::fprintf(stderr, "colconv bench: %s\n", error.c_str());
+          return 1;
         }
+        const char* name = layer.name.c_str();
+        if (phase == 1) {  // the GEMM roofs, on OpenBLAS's own t threads
+          const int saved = blas::Threads();
+          blas::SetThreads(t);
+          const double seconds = MedianSeconds([&] { runner.RunGemmRoof(); });
+          blas::SetThreads(saved);
+          std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", name, DirName(d), t, seconds * 1e3, runner.flops() / seconds * 1e-9);
+          std::fflush(stdout);
+          continue;
+        }
+        if (args.Has("check")) {
+          const double worst = runner.CheckSample(300);
+          if (!(worst <= 1.0)) {
+            std::fprintf(stderr, "colconv bench: %s %s differs from the reference (%.3g x tolerance)\n", name,
+                         DirName(d), worst);
+            ++failures;
+          }
+        }
+        double seconds = 0, roof_seconds = 0;
+        if (interleave) {
+          std::tie(seconds, roof_seconds) =
+              InterleavedMedianSeconds([&] { runner.Run(); }, [&] { runner.RunGemmRoof(); });
+        } else {
+          seconds = MedianSeconds([&] { runner.Run(); });
+        }
+        std::printf("%s,%s,colconv[%s],%d,%.4f,%.2f\n", name, DirName(d), target.c_str(), t, seconds * 1e3,
+                    runner.flops() / seconds * 1e-9);
+        if (interleave) {
+          std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", name, DirName(d), t, roof_seconds * 1e3,
+                      runner.flops() / roof_seconds * 1e-9);
+        }
+        std::fflush(stdout);
       }
-      double seconds = 0, roof = 0;
-      if (args.Has("no-roof")) {
-        seconds = MedianSeconds([&] { runner.Run(); });
-      } else {
-        // OpenBLAS runs the roof GEMM on t threads of its own; colconv holds it at one inside its ops.
-        const int saved = blas::Threads();
-        blas::SetThreads(t);
-        std::tie(seconds, roof) = InterleavedMedianSeconds([&] { runner.Run(); }, [&] { runner.RunGemmRoof(); });
-        blas::SetThreads(saved);
-      }
-      std::printf("%s,%s,colconv[%s],%d,%.4f,%.2f\n", layer.name.c_str(), DirName(d), target.c_str(), t,
-                  seconds * 1e3, runner.flops() / seconds * 1e-9);
-      if (roof > 0) {
-        std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", layer.name.c_str(), DirName(d), t, roof * 1e3,
-                    runner.flops() / roof * 1e-9);
-      }
-      std::fflush(stdout);
     }
   }
   return failures == 0 ? 0 : 1;
