@@ -1,34 +1,51 @@
 #!/usr/bin/env bash
-# colconv's commands. On a fresh Debian 12 each installs the Debian packages it is missing (apt-get, through sudo
-# when not root), configures build/ in release mode and compiles.
-#   ./build.sh         then runs the main job, `colconv demo`
-#   ./build.sh test    then runs the whole test suite; the last line is "N passed, M failed"
+# colconv's commands. Each installs the Debian packages it is missing (apt-get, through sudo when not root),
+# configures its build folder and compiles.
+#   ./build.sh               release build in build/, then the main job: colconv demo
+#   ./build.sh test          release build in build/, then the whole test suite
+#   ./build.sh sanitize      ASan + UBSan build in build-sanitize/, then the whole test suite
+#   ./build.sh cross-arm64   aarch64 cross build in build-arm64/, then the whole test suite under qemu
+# A suite's last line is "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ pkg-config meson ninja-build python3 libhwy-dev libtbb-dev libopenblas-dev doctest-dev)
+ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user libhwy-dev:arm64 libtbb-dev:arm64 libopenblas-dev:arm64)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  else
+    command -v sudo >/dev/null || { echo "build.sh: need root or sudo for: $*" >&2; exit 1; }
+    sudo "$@"
+  fi
+}
 
 # apt-get install only what dpkg does not already have; nothing at all when everything is present.
 install_missing() {
-  local missing=() sudo=()
+  local missing=()
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "build.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-    sudo=(sudo)
-  fi
   echo "build.sh: installing ${missing[*]}"
-  "${sudo[@]}" apt-get update -q
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The arm64 packages co-install with the amd64 ones once dpkg knows the architecture.
+install_arm64() {
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    as_root dpkg --add-architecture arm64
+  fi
+  install_missing "${ARM64_PACKAGES[@]}"
 }
 
 # configure DIR [meson options...]: set the folder up once; later calls only recompile.
 configure() {
   local dir=$1
   shift
-  [ -f "$dir/build.ninja" ] || meson setup "$dir" --buildtype=release -Dwerror=true "$@"
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" -Dwerror=true "$@"
   ninja -C "$dir"
 }
 
@@ -46,16 +63,29 @@ command=${1:-demo}
 case "$command" in
   demo)
     install_missing "${PACKAGES[@]}"
-    configure build
+    configure build --buildtype=release
     ./build/tools/colconv demo
     ;;
   test)
     install_missing "${PACKAGES[@]}"
-    configure build
+    configure build --buildtype=release
     run_suite build
     ;;
+  sanitize)
+    install_missing "${PACKAGES[@]}"
+    configure build-sanitize --buildtype=debugoptimized -Db_sanitize=address,undefined
+    # Sanitizer findings fail the test that hit them; the random grids are thinned to keep the run short.
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      COLCONV_TEST_SCALE=0.3 run_suite build-sanitize --timeout-multiplier 4
+    ;;
+  cross-arm64)
+    install_missing "${PACKAGES[@]}"
+    install_arm64
+    configure build-arm64 --cross-file cross/aarch64-linux-gnu.ini --buildtype=release
+    run_suite build-arm64 --timeout-multiplier 4
+    ;;
   *)
-    echo "usage: ./build.sh [test]" >&2
+    echo "usage: ./build.sh [demo|test|sanitize|cross-arm64]" >&2
     exit 2
     ;;
 esac

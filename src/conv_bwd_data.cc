@@ -1,8 +1,6 @@
 // Backprop-input: diff_src = col2im(diff_dst x filter^T), tile by tile. Tasks are (image, group, channel
 // block): each owns its part of diff_src, so col2im needs no atomics, and adds its tiles in a fixed order
 // (pixel tiles, then K slices), so the sums are the same for any number of threads.
-#include <cstring>
-
 #include "src/blas.h"
 #include "src/conv_common.h"
 #include "src/parallel.h"
@@ -18,10 +16,10 @@ void ZeroChannels(const Conv2dGeometry& g, float* image, int64_t c0, int64_t c1)
   if (g.data_format == DataFormat::kNCHW || (c0 == 0 && c1 == g.in_channels)) {
     const int64_t offset = g.data_format == DataFormat::kNCHW ? c0 * plane : 0;
     const int64_t count = g.data_format == DataFormat::kNCHW ? (c1 - c0) * plane : plane * g.in_channels;
-    std::memset(image + offset, 0, static_cast<size_t>(count) * sizeof(float));
+    ZeroFloats(image + offset, count);
     return;
   }
-  for (int64_t p = 0; p < plane; ++p) std::memset(image + p * g.in_channels + c0, 0, static_cast<size_t>(c1 - c0) * sizeof(float));
+  for (int64_t p = 0; p < plane; ++p) ZeroFloats(image + p * g.in_channels + c0, c1 - c0);
 }
 
 }  // namespace
@@ -31,7 +29,7 @@ void RunBackpropInput(const PlanImpl& plan, const float* weights, const float* d
   const Conv2dGeometry& g = plan.geometry;
   const int64_t image = g.in_channels * g.height.input * g.width.input;
   if (plan.algorithm == Algorithm::kEmpty) {  // no output pixel or no output channel: the gradient is zero
-    std::memset(diff_src, 0, static_cast<size_t>(g.batch * image) * sizeof(float));
+    ZeroFloats(diff_src, g.batch * image);
     return;
   }
   const Workspace ws(plan, workspace);

@@ -2,8 +2,6 @@
 // cut into a fixed number of runs (plan.partials); tasks are (group, run, K slice), each summing its run in order
 // into its own partial gradient, and the partials are then added in a fixed order. Every GEMM keeps the full
 // size of the problem's own, and the bits never depend on the thread count.
-#include <cstring>
-
 #include "src/blas.h"
 #include "src/conv_common.h"
 #include "src/parallel.h"
@@ -32,7 +30,7 @@ void RunBackpropFilter(const PlanImpl& plan, const float* src, const float* diff
   const int64_t ocg = g.out_channels_per_group(), icg = g.in_channels_per_group();
   const int64_t filter_floats = g.groups * plan.k * ocg;
   if (plan.algorithm == Algorithm::kEmpty) {  // no image or no output pixel: the gradient is zero
-    std::memset(diff_weights, 0, static_cast<size_t>(filter_floats) * sizeof(float));
+    ZeroFloats(diff_weights, filter_floats);
     return;
   }
   const Workspace ws(plan, workspace);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "src/kernels/col_tile.h"
 #include "src/plan.h"
@@ -74,6 +75,11 @@ inline kernels::ColGeometry ColGeometryOf(const Conv2dGeometry& g) {
   c.pad_top = g.height.pad_before;
   c.pad_left = g.width.pad_before;
   return c;
+}
+
+// Zeroes n floats; an empty tensor may come as a null pointer, which memset must not see.
+inline void ZeroFloats(float* data, int64_t n) {
+  if (n > 0) std::memset(data, 0, static_cast<size_t>(n) * sizeof(float));
 }
 
 // A half-open range [begin, end) of the i-th block of `size` in [0, total).
