@@ -1,7 +1,5 @@
 #include "tools/kernel_bench.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,7 +9,10 @@
 
 #include "hwy/aligned_allocator.h"
 #include "hwy/targets.h"
+#include "src/conv_common.h"
 #include "src/kernels/kernels.h"
+#include "src/plan.h"
+#include "src/shape.h"
 #include "src/str_cat.h"
 #include "tools/bench_suite.h"
 
@@ -35,11 +36,6 @@ double FastestNs(F&& f) {
   return best;
 }
 
-size_t L2Bytes() {
-  const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-  return l2 > 0 ? static_cast<size_t>(l2) : size_t{1} << 20;
-}
-
 struct BenchTile {
   std::string shape;
   bool nhwc;
@@ -49,28 +45,25 @@ struct BenchTile {
   int64_t col_floats;
 };
 
-// One tile of about L2/4 bytes over the first group: NHWC takes whole pixel rows (all of K); NCHW takes up to
-// 256 K rows, each as long as the budget allows, since its runs follow the pixels.
-BenchTile TileOf(const Layer& l, bool nhwc, size_t budget_bytes) {
-  BenchTile b;
-  b.shape = l.name;
-  b.nhwc = nhwc;
-  kernels::ColGeometry& g = b.g;
-  g.channels = l.ic;
-  g.in_h = l.ih, g.in_w = l.iw, g.out_w = l.ow;
-  g.kernel_h = l.kh, g.kernel_w = l.kw, g.stride_h = l.sh, g.stride_w = l.sw;
-  g.dilation_h = l.dh + 1, g.dilation_w = l.dw + 1, g.pad_top = l.ph, g.pad_left = l.pw;
-  b.t.channel0 = 0;
-  b.t.channels = l.ic / l.g;
-  const int64_t k_total = l.kh * l.kw * b.t.channels;
-  b.t.k1 = nhwc ? k_total : std::min<int64_t>(k_total, 256);
-  const int64_t pixels = l.oh * l.ow;
-  const int64_t fit = static_cast<int64_t>(budget_bytes / sizeof(float)) / std::max<int64_t>(1, b.t.k1);
-  b.t.p1 = std::max<int64_t>(1, std::min(pixels, fit));
-  b.t.order = kernels::KOrder::kTapMajor;
-  b.image_floats = l.ih * l.iw * l.ic;
-  b.col_floats = b.t.k1 * b.t.p1;
-  return b;
+// The first column tile the forward plan of this layer uses (first group, first K slice): what the drivers
+// hand the kernels. Layers that need no im2col (pointwise) give none.
+bool TileOf(const Layer& l, bool nhwc, BenchTile* b) {
+  const DataFormat data = nhwc ? DataFormat::kNHWC : DataFormat::kNCHW;
+  const FilterFormat filter = nhwc ? FilterFormat::kHWIO : FilterFormat::kOIHW;
+  Conv2dGeometry geometry;
+  std::shared_ptr<internal::PlanImpl> plan;
+  if (!ResolveForward(l.Desc(data, filter), l.SrcShape(data), l.WeightsShape(filter), &geometry).ok() ||
+      !internal::MakePlan(Direction::kForward, geometry, PlanOptions(), &plan).ok() ||
+      plan->algorithm != internal::Algorithm::kIm2colGemm) {
+    return false;
+  }
+  b->shape = l.name;
+  b->nhwc = nhwc;
+  b->g = internal::ColGeometryOf(geometry);
+  b->t = {0, geometry.in_channels_per_group(), 0, plan->tile_pixels, 0, plan->tile_k, plan->k_order};
+  b->image_floats = l.ih * l.iw * l.ic;
+  b->col_floats = plan->tile_pixels * plan->tile_k;
+  return true;
 }
 
 struct Timing {
@@ -100,11 +93,12 @@ int KernelBench(const std::string& only_target, const Args& args) {
       if (!resnet || l.kh == 3 || l.kh == 7) layers.push_back(l);  // ResNet-50's 1x1 layers need no im2col
     }
   }
-  const size_t budget = L2Bytes() / 4;
   std::vector<BenchTile> tiles;
   for (const Layer& l : layers) {
-    tiles.push_back(TileOf(l, true, budget));
-    tiles.push_back(TileOf(l, false, budget));
+    for (bool nhwc : {true, false}) {
+      BenchTile b;
+      if (TileOf(l, nhwc, &b)) tiles.push_back(b);
+    }
   }
   size_t biggest = 0;
   for (const BenchTile& b : tiles) biggest = std::max({biggest, size_t(b.image_floats), size_t(b.col_floats)});

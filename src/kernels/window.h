@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "src/kernels/col_tile.h"
+
 namespace colconv {
 namespace kernels {
 
@@ -56,6 +58,15 @@ class TapCursor {
   int64_t channels_, kernel_h_, kernel_w_;
   bool tap_major_;
 };
+
+// NHWC runs shorter than this many floats (a channel slice of one or two channels whose taps cannot merge, as in
+// depthwise convolutions) go through plain per-element loops: no vector fits them, and the run bookkeeping
+// would cost more than the copy.
+constexpr int64_t kTinyRun = 4;
+inline bool TinyNhwcRuns(const ColGeometry& g, const ColTile& t) {
+  const bool merged = g.dilation_w == 1 && t.channels == g.channels;
+  return t.channels * (merged ? g.kernel_w : 1) < kTinyRun;
+}
 
 // InsideSpan over all output columns for each kw, computed once per kernel call (up to kMaxKw taps).
 class ColumnSpans {
