@@ -5,6 +5,8 @@
 #   ./build.sh test          release build in build/, then the whole test suite
 #   ./build.sh sanitize      ASan + UBSan build in build-sanitize/, then the whole test suite
 #   ./build.sh cross-arm64   aarch64 cross build in build-arm64/, then the whole test suite under qemu
+#   ./build.sh tsan          ThreadSanitizer build in build-tsan/, then the concurrency tests
+#   ./build.sh fuzz [SECONDS] clang libFuzzer + ASan + UBSan build in build-fuzz/, then fuzzes the C API (120 s)
 # A suite's last line is "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -84,8 +86,23 @@ case "$command" in
     configure build-arm64 --cross-file cross/aarch64-linux-gnu.ini --buildtype=release
     run_suite build-arm64 --timeout-multiplier 4
     ;;
+  tsan)
+    install_missing "${PACKAGES[@]}"
+    configure build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dtools=false
+    # The tests whose point is concurrency; TSan cannot see TBB's synchronization, so colconv runs its workers
+    # on std::threads in this build (src/parallel.cc) and these tests keep their own TBB out of it.
+    TSAN_OPTIONS=halt_on_error=1 COLCONV_TEST_SCALE=0.3 run_suite build-tsan colconv_tests \
+      --test-args="--test-case=*stress*,*bitwise*identical*,*budget*,*cached*plans*"
+    ;;
+  fuzz)
+    install_missing "${PACKAGES[@]}" clang libclang-rt-14-dev
+    CC=clang CXX=clang++ configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dtools=false \
+      -Db_sanitize=address,undefined -Db_lundef=false
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      run_suite build-fuzz --test-args="-max_total_time=${2:-120}"
+    ;;
   *)
-    echo "usage: ./build.sh [demo|test|sanitize|cross-arm64]" >&2
+    echo "usage: ./build.sh [demo|test|sanitize|tsan|cross-arm64|fuzz [SECONDS]]" >&2
     exit 2
     ;;
 esac

@@ -4,6 +4,7 @@
 #include "src/blas.h"
 #include "src/conv_common.h"
 #include "src/parallel.h"
+#include "src/reference/reference.h"
 #include "src/weights_pack.h"
 
 namespace colconv {
@@ -32,6 +33,7 @@ void RunBackpropInput(const PlanImpl& plan, const float* weights, const float* d
     ZeroFloats(diff_src, g.batch * image);
     return;
   }
+  if (plan.algorithm == Algorithm::kReference) return reference::BackpropInput(g, weights, diff_dst, diff_src);
   const Workspace ws(plan, workspace);
   const blas::SingleThreadScope single_threaded_blas;
   if (plan.pack_weights) PackFilter(plan, weights, ws.shared());

@@ -5,6 +5,7 @@
 #include "src/blas.h"
 #include "src/conv_common.h"
 #include "src/parallel.h"
+#include "src/reference/reference.h"
 #include "src/weights_pack.h"
 
 namespace colconv {
@@ -33,6 +34,7 @@ void RunBackpropFilter(const PlanImpl& plan, const float* src, const float* diff
     ZeroFloats(diff_weights, filter_floats);
     return;
   }
+  if (plan.algorithm == Algorithm::kReference) return reference::BackpropFilter(g, src, diff_dst, diff_weights);
   const Workspace ws(plan, workspace);
   const blas::SingleThreadScope single_threaded_blas;
   const bool nhwc = g.data_format == DataFormat::kNHWC;

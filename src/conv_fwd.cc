@@ -5,6 +5,7 @@
 #include "src/blas.h"
 #include "src/conv_common.h"
 #include "src/parallel.h"
+#include "src/reference/reference.h"
 #include "src/weights_pack.h"
 
 namespace colconv {
@@ -26,6 +27,7 @@ void BatchTask(const PlanImpl& plan, const float* src, const MatrixView<const fl
 
 void RunForward(const PlanImpl& plan, const float* src, const float* weights, float* dst, void* workspace) {
   if (plan.algorithm == Algorithm::kEmpty) return;  // dst has no elements
+  if (plan.algorithm == Algorithm::kReference) return reference::Forward(plan.geometry, src, weights, dst);
   const Conv2dGeometry& g = plan.geometry;
   const Workspace ws(plan, workspace);
   const blas::SingleThreadScope single_threaded_blas;

@@ -27,6 +27,11 @@ size_t L2CacheBytes() {
   return bytes;
 }
 
+size_t PhysicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : size_t{1} << 32;
+}
+
 X86Level CpuX86Level() {
 #if HWY_ARCH_X86
   const int64_t targets = hwy::SupportedTargets();

@@ -9,6 +9,9 @@ namespace colconv {
 // The per-core L2 cache in bytes (1 MiB when the system does not say).
 size_t L2CacheBytes();
 
+// Physical memory in bytes (what sysconf reports).
+size_t PhysicalMemoryBytes();
+
 // The widest x86 vector ISA this CPU runs, as Highway detects it; kOther on other architectures.
 enum class X86Level { kOther, kSse, kAvx2, kAvx512 };
 X86Level CpuX86Level();

@@ -31,6 +31,10 @@ constexpr int64_t kMinTilePixels = 256;
 constexpr int64_t kMinDirectPixels = 1024;
 // Output-channel blocks (which repeat a tile's im2col) never go below this many channels.
 constexpr int64_t kMinOcBlock = 128;
+// The fast path's position arithmetic (offset x width) stays inside int64 for pads, effective filters and
+// strides up to this; beyond it (legal, if absurd: SAME with a dilation of 2^40) the reference runs.
+constexpr int64_t kMaxFastOffset = int64_t{1} << 30;
+
 // Backprop-filter sums its (image, tile) units into up to this many partial gradients, in at most this many
 // extra floats, added in a fixed order at the end.
 constexpr int64_t kMaxPartials = 4;
@@ -74,6 +78,8 @@ const char* AlgorithmName(Algorithm a) {
       return "gemm (1x1, no im2col)";
     case Algorithm::kBatchGemm:
       return "gemm (filter covers the input)";
+    case Algorithm::kReference:
+      return "reference (offsets beyond 2^30)";
   }
   return "?";
 }
@@ -100,8 +106,14 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   const bool covers_input = no_padding && g.height.filter == g.height.input && g.width.filter == g.width.input &&
                             p.pixels == 1 && (nhwc ? g.groups == 1 : p.k_order == kernels::KOrder::kChannelMajor);
   const bool pointwise = taps == 1 && g.height.stride == 1 && g.width.stride == 1 && no_padding;
+  bool extreme = false;
+  for (const SpatialDim* d : {&g.height, &g.width}) {
+    for (int64_t v : {d->pad_before, d->pad_after, d->effective_filter, d->stride}) extreme |= v > kMaxFastOffset;
+  }
   if (IsEmpty(direction, g, p.pixels)) {
     p.algorithm = Algorithm::kEmpty;
+  } else if (extreme) {
+    p.algorithm = Algorithm::kReference;
   } else if (covers_input) {
     p.algorithm = Algorithm::kBatchGemm;
   } else if (pointwise) {
@@ -138,6 +150,7 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
       p.tile_pixels = std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks));
       break;
     case Algorithm::kEmpty:
+    case Algorithm::kReference:
       break;
   }
   const int64_t tiles = p.algorithm == Algorithm::kBatchGemm ? CeilDiv(g.batch, p.tile_pixels)
@@ -159,14 +172,15 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
     }
   }
   p.slot_floats = columns ? static_cast<size_t>(p.tile_pixels * p.tile_k) : 0;
-  if (p.algorithm == Algorithm::kEmpty) {
+  if (p.algorithm == Algorithm::kEmpty || p.algorithm == Algorithm::kReference) {
     p.num_tasks = 0;
     p.slot_floats = 0;
+    p.partials = 1;
   }
   // cblas takes int sizes: every size and leading dimension a GEMM here can see must fit.
   const int64_t image = g.in_channels * g.height.input * g.width.input;
   for (int64_t v : {g.batch, g.in_channels, g.out_channels, p.pixels, p.k, image}) {
-    if (v > INT_MAX) {
+    if (p.algorithm != Algorithm::kEmpty && p.algorithm != Algorithm::kReference && v > INT_MAX) {
       return Status(StatusCode::kUnimplemented,
                     StrCat("conv2d: a GEMM dimension of ", v, " exceeds the 32-bit BLAS interface (", INT_MAX, ")"));
     }
@@ -178,7 +192,7 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   // choice follows the thread count, so neither do the results.
   const int64_t filter_floats = g.groups * p.k * ocg;
   auto shared_floats = [&](int64_t partials) -> int64_t {
-    if (p.algorithm == Algorithm::kEmpty) return 0;
+    if (p.algorithm == Algorithm::kEmpty || p.algorithm == Algorithm::kReference) return 0;
     if (direction == Direction::kBackpropFilter) return (partials - (p.pack_weights ? 0 : 1)) * filter_floats;
     return p.pack_weights ? filter_floats : 0;
   };
@@ -210,6 +224,12 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
                          "; raise PlanOptions::workspace_budget"));
   }
   p.workspace_bytes = p.slot_floats + p.shared_floats == 0 ? 0 : bytes_for(p.partials, p.workers);
+  // Never try to allocate what the machine cannot have (a shared part as big as a huge filter, say).
+  if (p.workspace_bytes > PhysicalMemoryBytes() / 2) {
+    return Status(StatusCode::kResourceExhausted,
+                  StrCat(OpName(direction), ": the workspace would need ", p.workspace_bytes,
+                         " bytes, more than half of this machine's memory (", PhysicalMemoryBytes(), " bytes)"));
+  }
   p.kernels = kernels::ChooseKernels();
   p.description = StrCat(AlgorithmName(p.algorithm), " [", p.kernels.target_name, "] ", DataFormatName(g.data_format),
                          "/", FilterFormatName(g.filter_format), ": ", p.num_tasks, " tasks",

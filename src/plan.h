@@ -21,6 +21,7 @@ enum class Algorithm {
   kIm2colGemm,  // tiles of the column matrix (im2col/col2im) around cblas_sgemm
   kDirectGemm,  // 1x1, stride 1, no padding: the input already is the column matrix
   kBatchGemm,   // the filter covers the whole input (VALID): one GEMM row per image
+  kReference,   // pads, strides or dilations beyond any real network (> 2^30): the oracle's 128-bit positions
 };
 
 struct PlanImpl {

@@ -86,10 +86,12 @@ Status CheckNonNegative(const char* op, const char* arg, const int64_t* values, 
   return Status();
 }
 
-// A tensor of this shape must be addressable: elements and float32 bytes fit int64 and size_t.
+// A tensor of this shape must be addressable: elements and float32 bytes fit int64 and size_t. Zero sizes count
+// as 1, so that an empty tensor's other sizes (a per-image size, say, which plans multiply) are bounded too.
 Status CheckAddressable(const char* op, const char* what, const Shape4& shape) {
   int64_t elements = 0, bytes = 0;
-  if (!CheckedProduct({shape[0], shape[1], shape[2], shape[3]}, &elements) ||
+  auto nonzero = [](int64_t v) { return v == 0 ? int64_t{1} : v; };
+  if (!CheckedProduct({nonzero(shape[0]), nonzero(shape[1]), nonzero(shape[2]), nonzero(shape[3])}, &elements) ||
       !CheckedMul(elements, static_cast<int64_t>(sizeof(float)), &bytes) ||
       static_cast<uint64_t>(bytes) > std::numeric_limits<size_t>::max()) {
     return Invalid(StrCat(op, ": ", what, " [", shape[0], ", ", shape[1], ", ", shape[2], ", ", shape[3],
@@ -346,16 +348,19 @@ Status ComputeSpatialDim(const char* op, const char* dim, int64_t input, int64_t
 std::string ListRange(const SizeRange& range) {
   if (range.hi - range.lo >= 5) return StrCat(range.lo, " to ", range.hi);
   std::string text = StrCat(range.lo);
-  for (int64_t v = range.lo + 1; v <= range.hi; ++v) text += StrCat(v == range.hi ? " and " : ", ", v);
+  // Counted, not compared with hi: hi may be INT64_MAX.
+  for (int64_t i = 1; i <= range.hi - range.lo; ++i) {
+    text += StrCat(i == range.hi - range.lo ? " and " : ", ", range.lo + i);
+  }
   return text;
 }
 
 std::string SamePadsNote(int dim_index, int64_t output, const SpatialDim& dim, const SizeRange& inputs) {
   if (inputs.empty() || inputs.hi - inputs.lo >= 5) return "";
   std::string note = StrCat(" (SAME pads ", kPadNames[dim_index][0], "/", kPadNames[dim_index][1], ":");
-  for (int64_t n = inputs.lo; n <= inputs.hi; ++n) {
-    const int64_t total = std::max<int64_t>(0, (output - 1) * dim.stride + dim.effective_filter - n);
-    note += StrCat(n == inputs.lo ? " " : ", ", total / 2, "/", total - total / 2);
+  for (int64_t i = 0; i <= inputs.hi - inputs.lo; ++i) {
+    const Int128 total = std::max<Int128>(0, (Int128(output) - 1) * dim.stride + dim.effective_filter - inputs.lo - i);
+    note += StrCat(i == 0 ? " " : ", ", static_cast<int64_t>(total / 2), "/", static_cast<int64_t>(total - total / 2));
   }
   return note + ")";
 }

@@ -79,6 +79,9 @@ int BenchCommand(int argc, char** argv) {
   // At more threads that would pit colconv's workers against OpenBLAS's, which spin for a while after each
   // threaded GEMM; there every convolution is timed first and the GEMMs after.
   const bool interleave = roof && t == 1;
+  // The roof runs on OpenBLAS's own threads, as many as colconv's; inside its ops colconv holds OpenBLAS at one.
+  const int saved_blas_threads = blas::Threads();
+  blas::SetThreads(t);
   int failures = 0;
   for (int phase = 0; phase < (roof && !interleave ? 2 : 1); ++phase) {
     for (const Layer& layer : layers) {
@@ -89,11 +92,8 @@ int BenchCommand(int argc, char** argv) {
           return 1;
         }
         const char* name = layer.name.c_str();
-        if (phase == 1) {  // the GEMM roofs, on OpenBLAS's own t threads
-          const int saved = blas::Threads();
-          blas::SetThreads(t);
+        if (phase == 1) {  // the GEMM roofs
           const double seconds = MedianSeconds([&] { runner.RunGemmRoof(); });
-          blas::SetThreads(saved);
           std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", name, DirName(d), t, seconds * 1e3, runner.flops() / seconds * 1e-9);
           std::fflush(stdout);
           continue;
@@ -123,6 +123,7 @@ int BenchCommand(int argc, char** argv) {
       }
     }
   }
+  blas::SetThreads(saved_blas_threads);
   return failures == 0 ? 0 : 1;
 }
 

@@ -142,8 +142,10 @@ HWY_NOINLINE void Col2imNchw(const ColGeometry& g, const ColTile& t, const float
       if (ih >= 0 && ih < g.in_h) {
         const int64_t begin = std::min(std::max(inside.begin, ow), ow_end);
         const int64_t end = std::max(std::min(inside.end, ow_end), begin);
-        AddStrided(row + (begin - ow), g.stride_w, channel + ih * g.in_w + begin * g.stride_w + iw_offset,
-                   end - begin);
+        if (end > begin) {
+          AddStrided(row + (begin - ow), g.stride_w, channel + ih * g.in_w + begin * g.stride_w + iw_offset,
+                     end - begin);
+        }
       }
       row += ow_end - ow;
       p += ow_end - ow;

@@ -194,7 +194,7 @@ HWY_INLINE void Im2colNchwRowSame(const ColGeometry& g, const ColTile& t, const 
   const int64_t v1 = std::max(std::min(t.p1, (g.in_h - ih_offset) * w), v0);
   ZeroRun(row, static_cast<size_t>(v0 - t.p0));
   const int64_t c0 = std::max(v0, -delta), c1 = std::max(std::min(v1, plane - delta), c0);
-  CopyRun(channel + c0 + delta, row + (c0 - t.p0), static_cast<size_t>(c1 - c0));
+  if (c1 > c0) CopyRun(channel + c0 + delta, row + (c0 - t.p0), static_cast<size_t>(c1 - c0));
   ZeroRun(row + (v1 - t.p0), static_cast<size_t>(t.p1 - v1));
   if (v1 <= v0) return;
   // Zero the edge columns of every row in [v0, v1) (they include any pixels the clamped copy skipped).
@@ -235,8 +235,10 @@ HWY_NOINLINE void Im2colNchw(const ColGeometry& g, const ColTile& t, const float
         const int64_t begin = std::min(std::max(inside.begin, ow), ow_end);
         const int64_t end = std::max(std::min(inside.end, ow_end), begin);
         ZeroRun(row, static_cast<size_t>(begin - ow));
-        CopyStrided(channel + ih * g.in_w + begin * g.stride_w + iw_offset, g.stride_w, row + (begin - ow),
-                    end - begin);
+        if (end > begin) {
+          CopyStrided(channel + ih * g.in_w + begin * g.stride_w + iw_offset, g.stride_w, row + (begin - ow),
+                      end - begin);
+        }
         ZeroRun(row + (end - ow), static_cast<size_t>(ow_end - end));
       }
       row += n;

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "src/checked_math.h"
 #include "src/layout.h"
 #include "src/reference/reference.h"
 
@@ -12,14 +13,15 @@ Value BackpropFilterAt(const Conv2dGeometry& g, const float* src, const float* d
   const TensorIndex di = DstIndex(g);
   const int64_t c = oc / g.out_channels_per_group() * g.in_channels_per_group() + ic;
   Value v;
+  if (g.height.output == 0 || g.width.output == 0) return v;  // nothing to sum, however large the batch
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oh = 0; oh < g.height.output; ++oh) {
-      const int64_t ih = oh * g.height.stride - g.height.pad_before + kh * g.height.dilation;
+      const Int128 ih = Int128(oh) * g.height.stride - g.height.pad_before + Int128(kh) * g.height.dilation;
       if (ih < 0 || ih >= g.height.input) continue;
       for (int64_t ow = 0; ow < g.width.output; ++ow) {
-        const int64_t iw = ow * g.width.stride - g.width.pad_before + kw * g.width.dilation;
+        const Int128 iw = Int128(ow) * g.width.stride - g.width.pad_before + Int128(kw) * g.width.dilation;
         if (iw < 0 || iw >= g.width.input) continue;
-        const double p = double(src[si(n, c, ih, iw)]) * double(diff_dst[di(n, oc, oh, ow)]);
+        const double p = double(src[si(n, c, static_cast<int64_t>(ih), static_cast<int64_t>(iw))]) * double(diff_dst[di(n, oc, oh, ow)]);
         v.value += p;
         v.magnitude += std::fabs(p);
       }
@@ -29,6 +31,7 @@ Value BackpropFilterAt(const Conv2dGeometry& g, const float* src, const float* d
 }
 
 void BackpropFilter(const Conv2dGeometry& g, const float* src, const float* diff_dst, float* diff_weights) {
+  if (g.out_channels * g.in_channels_per_group() * g.height.filter * g.width.filter == 0) return;
   const FilterIndex wi = WeightsIndex(g);
   for (int64_t oc = 0; oc < g.out_channels; ++oc)
     for (int64_t ic = 0; ic < g.in_channels_per_group(); ++ic)

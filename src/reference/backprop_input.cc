@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "src/checked_math.h"
 #include "src/layout.h"
 #include "src/reference/reference.h"
 
@@ -8,11 +9,12 @@ namespace reference {
 namespace {
 
 // The output position o whose window puts filter tap k on input position i, or -1 when there is none.
+// Positions are exact (128-bit): pads and dilations may be anywhere in int64.
 int64_t OutputFor(const SpatialDim& d, int64_t i, int64_t k) {
-  const int64_t t = i + d.pad_before - k * d.dilation;
+  const Int128 t = Int128(i) + d.pad_before - Int128(k) * d.dilation;
   if (t < 0 || t % d.stride != 0) return -1;
-  const int64_t o = t / d.stride;
-  return o < d.output ? o : -1;
+  const Int128 o = t / d.stride;
+  return o < d.output ? static_cast<int64_t>(o) : -1;
 }
 
 }  // namespace
@@ -43,6 +45,7 @@ Value BackpropInputAt(const Conv2dGeometry& g, const float* weights, const float
 }
 
 void BackpropInput(const Conv2dGeometry& g, const float* weights, const float* diff_dst, float* diff_src) {
+  if (g.batch * g.in_channels * g.height.input * g.width.input == 0) return;
   const TensorIndex si = SrcIndex(g);
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t c = 0; c < g.in_channels; ++c)

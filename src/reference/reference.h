@@ -1,4 +1,5 @@
-// The oracle: plain loops over the definition of a convolution, accumulated in double. Obviously correct and
+// The oracle: plain loops over the definition of a convolution, accumulated in double, with exact (128-bit)
+// positions, so that any geometry the semantics accept is computed right. Obviously correct and
 // slow; everything fast in colconv is tested against it. Handles every layout, filter format, group count,
 // dilation, asymmetric pad and empty tensor a resolved Conv2dGeometry can describe.
 #ifndef COLCONV_SRC_REFERENCE_REFERENCE_H_
