@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ pkg-config meson ninja-build python3 libhwy-dev libtbb-dev libopenblas-dev doctest-dev)
+# The Python binding's tests run with the suite: Debian's torch and pybind11.
+PYTHON_PACKAGES=(python3-dev python3-numpy python3-torch pybind11-dev)
 ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user libhwy-dev:arm64 libtbb-dev:arm64 libopenblas-dev:arm64)
 
 as_root() {
@@ -24,6 +26,7 @@ as_root() {
 }
 
 # apt-get install only what dpkg does not already have; nothing at all when everything is present.
+INSTALLED=0
 install_missing() {
   local missing=()
   for p in "$@"; do
@@ -33,6 +36,7 @@ install_missing() {
   echo "build.sh: installing ${missing[*]}"
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  INSTALLED=1
 }
 
 # The arm64 packages co-install with the amd64 ones once dpkg knows the architecture.
@@ -43,11 +47,16 @@ install_arm64() {
   install_missing "${ARM64_PACKAGES[@]}"
 }
 
-# configure DIR [meson options...]: set the folder up once; later calls only recompile.
+# configure DIR [meson options...]: set the folder up once; later calls only recompile, unless packages were just
+# installed (the Python binding, say, is only built when torch is there at configure time).
 configure() {
   local dir=$1
   shift
-  [ -f "$dir/build.ninja" ] || meson setup "$dir" -Dwerror=true "$@"
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" -Dwerror=true "$@"
+  elif [ "$INSTALLED" -eq 1 ]; then
+    meson setup --reconfigure "$dir" -Dwerror=true "$@"
+  fi
   ninja -C "$dir"
 }
 
@@ -69,7 +78,7 @@ case "$command" in
     ./build/tools/colconv demo
     ;;
   test)
-    install_missing "${PACKAGES[@]}"
+    install_missing "${PACKAGES[@]}" "${PYTHON_PACKAGES[@]}"
     configure build --buildtype=release
     run_suite build
     ;;
