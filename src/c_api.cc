@@ -1,5 +1,6 @@
 // The C API: converts C arguments, checks their pointers, and runs the C++ plans. Nothing escapes as an
 // exception; every failure becomes a status and this thread's last-error message.
+#include <array>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -76,11 +77,31 @@ Status CheckData(const char* op, const char* name, const void* data, const Shape
                        shape[3], "] has ", NumElements(shape), " elements"));
 }
 
+// Reads one op's arguments, finds its plan and checks its data pointers (named as in colconv.h), then runs it
+// with this thread's workspace. out_backprop's shape is read for the backprops only.
+template <typename Run>
+Status RunOp(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
+             std::array<const int64_t*, 3> shapes, std::array<const char*, 3> data_names,
+             std::array<const void*, 3> data, Run&& run) {
+  const char* op = OpName(direction);
+  Conv2dDesc desc;
+  Shape4 input{}, filter{}, out_backprop{};
+  Status s = ReadAttrs(op, attrs, &desc);
+  if (s.ok()) s = ReadShape(op, shape_names[0], shapes[0], &input);
+  if (s.ok()) s = ReadShape(op, shape_names[1], shapes[1], &filter);
+  if (s.ok() && direction != Direction::kForward) s = ReadShape(op, shape_names[2], shapes[2], &out_backprop);
+  Conv2dPlan plan;
+  if (s.ok()) s = CachedPlan({direction, desc, {input.begin(), input.end()}, filter, out_backprop}, &plan);
+  if (!s.ok()) return s;
+  const std::array<Shape4, 3> operand_shapes = OperandShapes(plan.geometry(), direction);
+  for (int i = 0; i < 3 && s.ok(); ++i) s = CheckData(op, data_names[i], data[i], operand_shapes[i]);
+  return s.ok() ? run(plan, ThreadWorkspace(plan.workspace_bytes())) : s;
+}
+
 }  // namespace
 }  // namespace colconv
 
 using colconv::Conv2dDesc;
-using colconv::Conv2dGeometry;
 using colconv::Conv2dPlan;
 using colconv::Direction;
 using colconv::Shape4;
@@ -118,21 +139,9 @@ colconv_status colconv_conv2d_output_shape(const colconv_conv2d_attrs* attrs, co
 colconv_status colconv_conv2d(const colconv_conv2d_attrs* attrs, const int64_t input_shape[4], const float* input,
                               const int64_t filter_shape[4], const float* filter, float* output) {
   return colconv::Api([&] {
-    const char* op = "conv2d";
-    Conv2dDesc desc;
-    Shape4 in{}, fs{};
-    Status s = colconv::ReadAttrs(op, attrs, &desc);
-    if (s.ok()) s = colconv::ReadShape(op, "input_shape", input_shape, &in);
-    if (s.ok()) s = colconv::ReadShape(op, "filter_shape", filter_shape, &fs);
-    Conv2dPlan plan;
-    if (s.ok()) s = colconv::CachedPlan({Direction::kForward, desc, {in.begin(), in.end()}, fs, {}}, &plan);
-    if (!s.ok()) return s;
-    const Conv2dGeometry& g = plan.geometry();
-    s = colconv::CheckData(op, "input", input, g.src_shape());
-    if (s.ok()) s = colconv::CheckData(op, "filter", filter, g.weights_shape());
-    if (s.ok()) s = colconv::CheckData(op, "output", output, g.dst_shape());
-    if (s.ok()) s = plan.Forward(input, filter, output, colconv::ThreadWorkspace(plan.workspace_bytes()));
-    return s;
+    return colconv::RunOp(Direction::kForward, attrs, {"input_shape", "filter_shape", ""},
+                          {input_shape, filter_shape, nullptr}, {"input", "filter", "output"}, {input, filter, output},
+                          [&](const Conv2dPlan& plan, void* ws) { return plan.Forward(input, filter, output, ws); });
   });
 }
 
@@ -141,26 +150,11 @@ colconv_status colconv_conv2d_backprop_input(const colconv_conv2d_attrs* attrs, 
                                              const int64_t out_backprop_shape[4], const float* out_backprop,
                                              float* in_backprop) {
   return colconv::Api([&] {
-    const char* op = "conv2d_backprop_input";
-    Conv2dDesc desc;
-    Shape4 sizes{}, fs{}, dy{};
-    Status s = colconv::ReadAttrs(op, attrs, &desc);
-    if (s.ok()) s = colconv::ReadShape(op, "input_sizes", input_sizes, &sizes);
-    if (s.ok()) s = colconv::ReadShape(op, "filter_shape", filter_shape, &fs);
-    if (s.ok()) s = colconv::ReadShape(op, "out_backprop_shape", out_backprop_shape, &dy);
-    Conv2dPlan plan;
-    if (s.ok()) {
-      s = colconv::CachedPlan({Direction::kBackpropInput, desc, {sizes.begin(), sizes.end()}, fs, dy}, &plan);
-    }
-    if (!s.ok()) return s;
-    const Conv2dGeometry& g = plan.geometry();
-    s = colconv::CheckData(op, "filter", filter, g.weights_shape());
-    if (s.ok()) s = colconv::CheckData(op, "out_backprop", out_backprop, g.dst_shape());
-    if (s.ok()) s = colconv::CheckData(op, "in_backprop", in_backprop, g.src_shape());
-    if (s.ok()) {
-      s = plan.BackpropInput(filter, out_backprop, in_backprop, colconv::ThreadWorkspace(plan.workspace_bytes()));
-    }
-    return s;
+    return colconv::RunOp(
+        Direction::kBackpropInput, attrs, {"input_sizes", "filter_shape", "out_backprop_shape"},
+        {input_sizes, filter_shape, out_backprop_shape}, {"filter", "out_backprop", "in_backprop"},
+        {filter, out_backprop, in_backprop},
+        [&](const Conv2dPlan& plan, void* ws) { return plan.BackpropInput(filter, out_backprop, in_backprop, ws); });
   });
 }
 
@@ -169,24 +163,11 @@ colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_attrs* attrs,
                                               const int64_t out_backprop_shape[4], const float* out_backprop,
                                               float* filter_backprop) {
   return colconv::Api([&] {
-    const char* op = "conv2d_backprop_filter";
-    Conv2dDesc desc;
-    Shape4 in{}, fs{}, dy{};
-    Status s = colconv::ReadAttrs(op, attrs, &desc);
-    if (s.ok()) s = colconv::ReadShape(op, "input_shape", input_shape, &in);
-    if (s.ok()) s = colconv::ReadShape(op, "filter_sizes", filter_sizes, &fs);
-    if (s.ok()) s = colconv::ReadShape(op, "out_backprop_shape", out_backprop_shape, &dy);
-    Conv2dPlan plan;
-    if (s.ok()) s = colconv::CachedPlan({Direction::kBackpropFilter, desc, {in.begin(), in.end()}, fs, dy}, &plan);
-    if (!s.ok()) return s;
-    const Conv2dGeometry& g = plan.geometry();
-    s = colconv::CheckData(op, "input", input, g.src_shape());
-    if (s.ok()) s = colconv::CheckData(op, "out_backprop", out_backprop, g.dst_shape());
-    if (s.ok()) s = colconv::CheckData(op, "filter_backprop", filter_backprop, g.weights_shape());
-    if (s.ok()) {
-      s = plan.BackpropFilter(input, out_backprop, filter_backprop, colconv::ThreadWorkspace(plan.workspace_bytes()));
-    }
-    return s;
+    return colconv::RunOp(
+        Direction::kBackpropFilter, attrs, {"input_shape", "filter_sizes", "out_backprop_shape"},
+        {input_shape, filter_sizes, out_backprop_shape}, {"input", "out_backprop", "filter_backprop"},
+        {input, out_backprop, filter_backprop},
+        [&](const Conv2dPlan& plan, void* ws) { return plan.BackpropFilter(input, out_backprop, filter_backprop, ws); });
   });
 }
 

@@ -1,4 +1,5 @@
 // The C++ API: plans and their runs, behind one wall that turns every failure into a Status.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -65,6 +66,20 @@ void WithWorkspace(const PlanImpl& plan, void* workspace, F&& run) {
   run(temporary.get());
 }
 
+// The plan is made for this direction and each pointer fits its tensor; then run() gets a workspace.
+template <typename Run>
+Status RunChecked(const PlanImpl* impl, Direction direction, const char* method, std::array<const char*, 3> names,
+                  std::array<const void*, 3> data, void* workspace, Run&& run) {
+  return Guarded([&] {
+    Status s = CheckPlan(impl, direction, method);
+    if (!s.ok()) return s;
+    const std::array<Shape4, 3> shapes = OperandShapes(impl->geometry, direction);
+    for (int i = 0; i < 3 && s.ok(); ++i) s = CheckData(direction, names[i], data[i], shapes[i]);
+    if (s.ok()) WithWorkspace(*impl, workspace, run);
+    return s;
+  });
+}
+
 // Validates with `resolve`, then plans; plan->impl_ changes only on success.
 template <typename Resolve>
 Status Create(Direction direction, const PlanOptions& options, Conv2dPlan* plan,
@@ -124,49 +139,22 @@ size_t Conv2dPlan::workspace_bytes() const { return impl_ ? impl_->workspace_byt
 std::string Conv2dPlan::description() const { return impl_ ? impl_->description : "empty plan"; }
 
 Status Conv2dPlan::Forward(const float* src, const float* weights, float* dst, void* workspace) const {
-  return Guarded([&] {
-    Status s = CheckPlan(impl_.get(), Direction::kForward, "Forward");
-    if (!s.ok()) return s;
-    const Conv2dGeometry& g = impl_->geometry;
-    s = CheckData(Direction::kForward, "src", src, g.src_shape());
-    if (s.ok()) s = CheckData(Direction::kForward, "weights", weights, g.weights_shape());
-    if (s.ok()) s = CheckData(Direction::kForward, "dst", dst, g.dst_shape());
-    if (!s.ok()) return s;
-    WithWorkspace(*impl_, workspace, [&](void* ws) { internal::RunForward(*impl_, src, weights, dst, ws); });
-    return Status();
-  });
+  return RunChecked(impl_.get(), Direction::kForward, "Forward", {"src", "weights", "dst"}, {src, weights, dst},
+                    workspace, [&](void* ws) { internal::RunForward(*impl_, src, weights, dst, ws); });
 }
 
 Status Conv2dPlan::BackpropInput(const float* weights, const float* diff_dst, float* diff_src,
                                  void* workspace) const {
-  return Guarded([&] {
-    Status s = CheckPlan(impl_.get(), Direction::kBackpropInput, "BackpropInput");
-    if (!s.ok()) return s;
-    const Conv2dGeometry& g = impl_->geometry;
-    s = CheckData(Direction::kBackpropInput, "weights", weights, g.weights_shape());
-    if (s.ok()) s = CheckData(Direction::kBackpropInput, "diff_dst", diff_dst, g.dst_shape());
-    if (s.ok()) s = CheckData(Direction::kBackpropInput, "diff_src", diff_src, g.src_shape());
-    if (!s.ok()) return s;
-    WithWorkspace(*impl_, workspace,
-                  [&](void* ws) { internal::RunBackpropInput(*impl_, weights, diff_dst, diff_src, ws); });
-    return Status();
-  });
+  return RunChecked(impl_.get(), Direction::kBackpropInput, "BackpropInput", {"weights", "diff_dst", "diff_src"},
+                    {weights, diff_dst, diff_src}, workspace,
+                    [&](void* ws) { internal::RunBackpropInput(*impl_, weights, diff_dst, diff_src, ws); });
 }
 
 Status Conv2dPlan::BackpropFilter(const float* src, const float* diff_dst, float* diff_weights,
                                   void* workspace) const {
-  return Guarded([&] {
-    Status s = CheckPlan(impl_.get(), Direction::kBackpropFilter, "BackpropFilter");
-    if (!s.ok()) return s;
-    const Conv2dGeometry& g = impl_->geometry;
-    s = CheckData(Direction::kBackpropFilter, "src", src, g.src_shape());
-    if (s.ok()) s = CheckData(Direction::kBackpropFilter, "diff_dst", diff_dst, g.dst_shape());
-    if (s.ok()) s = CheckData(Direction::kBackpropFilter, "diff_weights", diff_weights, g.weights_shape());
-    if (!s.ok()) return s;
-    WithWorkspace(*impl_, workspace,
-                  [&](void* ws) { internal::RunBackpropFilter(*impl_, src, diff_dst, diff_weights, ws); });
-    return Status();
-  });
+  return RunChecked(impl_.get(), Direction::kBackpropFilter, "BackpropFilter", {"src", "diff_dst", "diff_weights"},
+                    {src, diff_dst, diff_weights}, workspace,
+                    [&](void* ws) { internal::RunBackpropFilter(*impl_, src, diff_dst, diff_weights, ws); });
 }
 
 Status SetNumThreads(int num_threads) {

@@ -403,6 +403,18 @@ SizeRange AdmissibleInputSizes(Padding padding, int64_t output, int64_t filter, 
 
 int64_t NumElements(const Shape4& shape) { return shape[0] * shape[1] * shape[2] * shape[3]; }
 
+std::array<Shape4, 3> OperandShapes(const Conv2dGeometry& g, Direction direction) {
+  switch (direction) {
+    case Direction::kForward:
+      break;
+    case Direction::kBackpropInput:
+      return {g.weights_shape(), g.dst_shape(), g.src_shape()};
+    case Direction::kBackpropFilter:
+      return {g.src_shape(), g.dst_shape(), g.weights_shape()};
+  }
+  return {g.src_shape(), g.weights_shape(), g.dst_shape()};
+}
+
 Status ResolveForward(const Conv2dDesc& desc, const Shape4& input_shape, const Shape4& filter_shape,
                       Conv2dGeometry* geometry) {
   const char* op = "conv2d";

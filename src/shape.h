@@ -4,6 +4,7 @@
 #ifndef COLCONV_SRC_SHAPE_H_
 #define COLCONV_SRC_SHAPE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -50,6 +51,10 @@ Status ResolveBackpropInput(const Conv2dDesc& desc, const int64_t* input_sizes, 
                             Conv2dGeometry* geometry);
 Status ResolveBackpropFilter(const Conv2dDesc& desc, const Shape4& input_shape, const Shape4& filter_sizes,
                              const Shape4& out_backprop_shape, Conv2dGeometry* geometry);
+
+// The shapes of an op's two inputs and its result, in the order of its arguments: forward (src, weights, dst),
+// backprop-input (weights, diff_dst, diff_src), backprop-filter (src, diff_dst, diff_weights).
+std::array<Shape4, 3> OperandShapes(const Conv2dGeometry& g, Direction direction);
 
 // Element counts of a resolved geometry's tensors (checked to fit int64 and size_t bytes when resolved).
 int64_t NumElements(const Shape4& shape);

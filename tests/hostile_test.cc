@@ -5,6 +5,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -221,12 +222,10 @@ std::vector<StressCase> StressCases() {
     std::memcpy(c.a, src.data(), sizeof c.a);
     std::memcpy(c.f, w.data(), sizeof c.f);
     std::memcpy(c.dy, dst.data(), sizeof c.dy);
-    const size_t n_src = NumElements(src), n_w = NumElements(w), n_dst = NumElements(dst);
-    const size_t sizes[3][3] = {{n_src, n_w, n_dst}, {n_w, n_dst, n_src}, {n_src, n_dst, n_w}};
-    const size_t* s = sizes[i % 3];
-    c.in0 = test::RandomFloats(s[0], rng());
-    c.in1 = test::RandomFloats(s[1], rng());
-    c.want.assign(s[2], 0.0f);
+    const std::array<Shape4, 3> operands = OperandShapes(p.geometry, static_cast<Direction>(i % 3));
+    c.in0 = test::RandomFloats(NumElements(operands[0]), rng());
+    c.in1 = test::RandomFloats(NumElements(operands[1]), rng());
+    c.want.assign(NumElements(operands[2]), 0.0f);
     cases.push_back(std::move(c));
   }
   return cases;

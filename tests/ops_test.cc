@@ -6,6 +6,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -56,12 +57,10 @@ Run Prepare(Direction d, const Conv2dDesc& desc, const Conv2dGeometry& g, uint64
             const PlanOptions& options = PlanOptions()) {
   Run r;
   REQUIRE(MakePlan(d, desc, g, &r.plan, options).ok());
-  const size_t src = NumElements(g.src_shape()), w = NumElements(g.weights_shape()), dst = NumElements(g.dst_shape());
-  const size_t sizes[3][3] = {{src, w, dst}, {w, dst, src}, {src, dst, w}};
-  const size_t* s = sizes[static_cast<int>(d)];
-  r.a = test::RandomFloats(s[0], seed);
-  r.b = test::RandomFloats(s[1], seed + 1);
-  r.out_count = s[2];
+  const std::array<Shape4, 3> operands = OperandShapes(g, d);
+  r.a = test::RandomFloats(NumElements(operands[0]), seed);
+  r.b = test::RandomFloats(NumElements(operands[1]), seed + 1);
+  r.out_count = NumElements(operands[2]);
   return r;
 }
 

@@ -79,12 +79,10 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
     *error = layer.name + ": " + s.message();
     return false;
   }
-  const size_t src = NumElements(g.src_shape()), w = NumElements(g.weights_shape()), dst = NumElements(g.dst_shape());
-  const size_t sizes[3][3] = {{src, w, dst}, {w, dst, src}, {src, dst, w}};
-  const size_t* size = sizes[static_cast<int>(direction)];
-  a_ = Pattern(size[0], 1);
-  b_ = Pattern(size[1], 2);
-  out_count_ = size[2];
+  const std::array<Shape4, 3> operands = OperandShapes(g, direction);
+  a_ = Pattern(NumElements(operands[0]), 1);
+  b_ = Pattern(NumElements(operands[1]), 2);
+  out_count_ = NumElements(operands[2]);
   out_ = Pattern(out_count_, 3);
   workspace_ = Pattern(plan_.workspace_bytes() / sizeof(float) + 1, 4);
 

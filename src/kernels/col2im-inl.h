@@ -50,33 +50,13 @@ HWY_INLINE void AddFilterRow(const ColGeometry& g, const ColTile& t, const float
   }
 }
 
-// One entry at a time, for slices too thin for runs (TinyNhwcRuns); the same order as the run path.
-HWY_INLINE void Col2imNhwcTiny(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT col, int64_t ld,
-                               float* HWY_RESTRICT diff_src) {
-  const TapCursor first(t.k0, t.channels, g.kernel_h, g.kernel_w, true);
-  int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
-  for (int64_t p = t.p0; p < t.p1; ++p) {
-    const float* row = col + (p - t.p0) * ld;
-    TapCursor tap = first;
-    for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
-      const int64_t ih = oh * g.stride_h - g.pad_top + tap.kh * g.dilation_h;
-      const int64_t iw = ow * g.stride_w - g.pad_left + tap.kw * g.dilation_w;
-      if (ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w) {
-        diff_src[(ih * g.in_w + iw) * g.channels + t.channel0 + tap.c] += row[k - t.k0];
-      }
-    }
-    if (++ow == g.out_w) {
-      ow = 0;
-      ++oh;
-    }
-  }
-}
-
 HWY_NOINLINE void Col2imNhwc(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT col, int64_t ld,
                              float* HWY_RESTRICT diff_src) {
   if (t.k1 <= t.k0) return;
-  if (TinyNhwcRuns(g, t)) {
-    Col2imNhwcTiny(g, t, col, ld, diff_src);
+  if (TinyNhwcRuns(g, t)) {  // the same order as the run path: pixels, then K
+    ForEachNhwcEntry(g, t, ld, [&](int64_t entry, int64_t to) {
+      if (to >= 0) diff_src[to] += col[entry];
+    });
     return;
   }
   const int64_t row_len = g.kernel_w * t.channels;

@@ -1,5 +1,5 @@
 // Compiles col2im-inl.h once per Highway target and exports the per-target table.
-#include "src/kernels/col2im.h"
+#include "src/kernels/dispatch.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/kernels/col2im.cc"
@@ -12,7 +12,7 @@ namespace colconv {
 namespace kernels {
 namespace HWY_NAMESPACE {
 
-Col2imKernels GetCol2imKernels() {
+TargetKernels<Col2imFn> GetCol2imKernels() {
   return {&Col2imNhwc, &Col2imNchw, HWY_TARGET, hwy::HWY_NAMESPACE::Lanes(hwy::HWY_NAMESPACE::ScalableTag<float>())};
 }
 
@@ -27,7 +27,7 @@ namespace kernels {
 
 HWY_EXPORT(GetCol2imKernels);
 
-Col2imKernels ChooseCol2im() { return HWY_DYNAMIC_DISPATCH(GetCol2imKernels)(); }
+TargetKernels<Col2imFn> ChooseCol2im() { return HWY_DYNAMIC_DISPATCH(GetCol2imKernels)(); }
 
 }  // namespace kernels
 }  // namespace colconv

@@ -109,32 +109,11 @@ HWY_INLINE void WriteFilterRow(const ColGeometry& g, const ColTile& t, const flo
   }
 }
 
-// One entry at a time, for slices too thin for runs (TinyNhwcRuns).
-HWY_INLINE void Im2colNhwcTiny(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT src,
-                               float* HWY_RESTRICT col, int64_t ld) {
-  const TapCursor first(t.k0, t.channels, g.kernel_h, g.kernel_w, true);
-  int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
-  for (int64_t p = t.p0; p < t.p1; ++p) {
-    float* dst = col + (p - t.p0) * ld;
-    TapCursor tap = first;
-    for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
-      const int64_t ih = oh * g.stride_h - g.pad_top + tap.kh * g.dilation_h;
-      const int64_t iw = ow * g.stride_w - g.pad_left + tap.kw * g.dilation_w;
-      const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-      dst[k - t.k0] = inside ? src[(ih * g.in_w + iw) * g.channels + t.channel0 + tap.c] : 0.0f;
-    }
-    if (++ow == g.out_w) {
-      ow = 0;
-      ++oh;
-    }
-  }
-}
-
 HWY_NOINLINE void Im2colNhwc(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT src,
                              float* HWY_RESTRICT col, int64_t ld) {
   if (t.k1 <= t.k0) return;
   if (TinyNhwcRuns(g, t)) {
-    Im2colNhwcTiny(g, t, src, col, ld);
+    ForEachNhwcEntry(g, t, ld, [&](int64_t entry, int64_t from) { col[entry] = from < 0 ? 0.0f : src[from]; });
     return;
   }
   const int64_t row_len = g.kernel_w * t.channels;

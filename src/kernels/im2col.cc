@@ -1,5 +1,5 @@
 // Compiles im2col-inl.h once per Highway target and exports the per-target table.
-#include "src/kernels/im2col.h"
+#include "src/kernels/dispatch.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/kernels/im2col.cc"
@@ -12,7 +12,7 @@ namespace colconv {
 namespace kernels {
 namespace HWY_NAMESPACE {
 
-Im2colKernels GetIm2colKernels() {
+TargetKernels<Im2colFn> GetIm2colKernels() {
   return {&Im2colNhwc, &Im2colNchw, HWY_TARGET, hwy::HWY_NAMESPACE::Lanes(hwy::HWY_NAMESPACE::ScalableTag<float>())};
 }
 
@@ -27,7 +27,7 @@ namespace kernels {
 
 HWY_EXPORT(GetIm2colKernels);
 
-Im2colKernels ChooseIm2col() { return HWY_DYNAMIC_DISPATCH(GetIm2colKernels)(); }
+TargetKernels<Im2colFn> ChooseIm2col() { return HWY_DYNAMIC_DISPATCH(GetIm2colKernels)(); }
 
 }  // namespace kernels
 }  // namespace colconv

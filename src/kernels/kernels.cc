@@ -4,15 +4,14 @@
 
 #include "hwy/highway.h"
 #include "hwy/targets.h"
-#include "src/kernels/col2im.h"
-#include "src/kernels/im2col.h"
+#include "src/kernels/dispatch.h"
 
 namespace colconv {
 namespace kernels {
 
 KernelTable ChooseKernels() {
-  const Im2colKernels im2col = ChooseIm2col();
-  const Col2imKernels col2im = ChooseCol2im();
+  const TargetKernels<Im2colFn> im2col = ChooseIm2col();
+  const TargetKernels<Col2imFn> col2im = ChooseCol2im();
   // Both tables come from the same dispatch decision; a mismatch would mean two builds mixed in one binary.
   if (im2col.target != col2im.target) throw std::logic_error("im2col and col2im dispatched to different targets");
   return {im2col.nhwc, im2col.nchw, col2im.nhwc, col2im.nchw, im2col.target, hwy::TargetName(im2col.target),

@@ -68,6 +68,27 @@ inline bool TinyNhwcRuns(const ColGeometry& g, const ColTile& t) {
   return t.channels * (merged ? g.kernel_w : 1) < kTinyRun;
 }
 
+// Visits an NHWC tile's entries one at a time, pixels then K, as visit(entry offset in the tile buffer, offset of
+// its input float in the image or -1 for padding): the per-element path of im2col and col2im (TinyNhwcRuns).
+template <typename Visit>
+void ForEachNhwcEntry(const ColGeometry& g, const ColTile& t, int64_t ld, Visit&& visit) {
+  const TapCursor first(t.k0, t.channels, g.kernel_h, g.kernel_w, true);
+  int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
+  for (int64_t p = t.p0; p < t.p1; ++p) {
+    TapCursor tap = first;
+    for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
+      const int64_t ih = oh * g.stride_h - g.pad_top + tap.kh * g.dilation_h;
+      const int64_t iw = ow * g.stride_w - g.pad_left + tap.kw * g.dilation_w;
+      const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+      visit((p - t.p0) * ld + (k - t.k0), inside ? (ih * g.in_w + iw) * g.channels + t.channel0 + tap.c : -1);
+    }
+    if (++ow == g.out_w) {
+      ow = 0;
+      ++oh;
+    }
+  }
+}
+
 // InsideSpan over all output columns for each kw, computed once per kernel call (up to kMaxKw taps).
 class ColumnSpans {
  public:

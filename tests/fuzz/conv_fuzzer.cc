@@ -4,6 +4,7 @@
 // hold (kMaxElements per tensor) run in exactly-sized buffers, so ASan sees any overrun, and are compared with
 // the reference; invalid ones must fail with a message and leave the sentinel-filled outputs untouched; valid
 // but huge ones get NULL data, which must be refused before anything is allocated.
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -151,10 +152,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Shapes of the op's two inputs and its result, in the op's argument order.
   Shape4 in0{}, in1{}, out{};
   if (valid.ok()) {
-    const Shape4 src = g.src_shape(), w = g.weights_shape(), dst = g.dst_shape();
-    in0 = op == 2 ? w : src;
-    in1 = op == 1 ? w : dst;
-    out = op == 1 ? dst : op == 2 ? src : w;
+    const std::array<Shape4, 3> operands = OperandShapes(g, static_cast<Direction>(op - 1));
+    in0 = operands[0], in1 = operands[1], out = operands[2];
   }
   bool small = valid.ok() && Small(in0) && Small(in1) && Small(out);
   if (small) {
