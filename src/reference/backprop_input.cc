@@ -28,6 +28,7 @@ Value BackpropInputAt(const Conv2dGeometry& g, const float* weights, const float
   const int64_t group = c / icg;
   const int64_t ic = c % icg;
   Value v;
+  if (ocg == 0) return v;  // no output channel: an empty filter, whose kernel sizes bound nothing
   for (int64_t kh = 0; kh < g.height.filter; ++kh) {
     const int64_t oh = OutputFor(g.height, ih, kh);
     if (oh < 0) continue;
