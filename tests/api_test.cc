@@ -2,6 +2,8 @@
 // setting, and the advice about OpenBLAS's core.
 #include <doctest/doctest.h>
 
+#include <tbb/task_arena.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -70,6 +72,27 @@ TEST_CASE("warnings go to an embedder's handler, and back to stderr when it is r
   REQUIRE(collected.messages.size() == 2);
   CHECK(collected.messages[0] == "first");
   CHECK(collected.messages[1] == "second");
+}
+
+TEST_CASE("a caller's TBB arena bounds the threads, and the results do not change") {
+  Conv2dDesc desc;
+  desc.padding = Padding::kSame;
+  const Shape4 src{4, 20, 20, 16}, weights{3, 3, 16, 16};
+  const std::vector<float> x = test::RandomFloats(4 * 20 * 20 * 16, 1), w = test::RandomFloats(3 * 3 * 16 * 16, 2);
+  std::vector<float> outside(x.size()), inside(x.size());
+  Conv2dPlan wide;
+  REQUIRE(Conv2dPlan::CreateForward(desc, src, weights, &wide).ok());
+  REQUIRE(wide.Forward(x.data(), w.data(), outside.data()).ok());
+  tbb::task_arena one(1);
+  one.execute([&] {
+    CHECK(GetNumThreads() == 1);
+    Conv2dPlan plan;
+    REQUIRE(Conv2dPlan::CreateForward(desc, src, weights, &plan).ok());
+    CHECK(plan.description().find("1 worker,") != std::string::npos);
+    // A plan made for more threads runs on the arena's one thread.
+    REQUIRE(wide.Forward(x.data(), w.data(), inside.data()).ok());
+  });
+  CHECK(std::memcmp(inside.data(), outside.data(), x.size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("the OpenBLAS core advice: the matching core when the running one is below the CPU, else none") {
