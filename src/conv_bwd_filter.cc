@@ -74,25 +74,18 @@ void RunBackpropFilter(const PlanImpl& plan, const float* src, const float* diff
       const Range px = BlockOf(u % tiles_per_image, plan.tile_pixels, P);
       const float* src_image = src + n * image;
       const kernels::ColTile t{group * icg, icg, px.begin, px.end, kr.begin, kr.end, plan.k_order};
+      const bool direct = plan.algorithm == Algorithm::kDirectGemm;  // the input is its own column matrix
       if (nhwc) {
         // dw[k, oc] (+)= col[px, k]^T * diff_dst[px, oc]
-        const float* a = src_image + px.begin * g.in_channels + group * icg + kr.begin;
-        int64_t lda = g.in_channels;
-        if (plan.algorithm == Algorithm::kIm2colGemm) {
-          plan.kernels.im2col_nhwc(cg, t, src_image, col, kr.size());
-          a = col;
-          lda = kr.size();
-        }
+        if (!direct) plan.kernels.im2col_nhwc(cg, t, src_image, col, kr.size());
+        const float* a = direct ? src_image + px.begin * g.in_channels + group * icg + kr.begin : col;
+        const int64_t lda = direct ? g.in_channels : kr.size();
         blas::Sgemm(true, false, kr.size(), ocg, px.size(), a, lda,
                     diff_dst + (n * P + px.begin) * g.out_channels + group * ocg, g.out_channels, beta, c, dw.ld);
       } else {
-        const float* b = src_image + (group * icg + kr.begin) * P + px.begin;
-        int64_t ldb = P;
-        if (plan.algorithm == Algorithm::kIm2colGemm) {
-          plan.kernels.im2col_nchw(cg, t, src_image, col, px.size());
-          b = col;
-          ldb = px.size();
-        }
+        if (!direct) plan.kernels.im2col_nchw(cg, t, src_image, col, px.size());
+        const float* b = direct ? src_image + (group * icg + kr.begin) * P + px.begin : col;
+        const int64_t ldb = direct ? P : px.size();
         const float* dy = diff_dst + (n * g.out_channels + group * ocg) * P + px.begin;
         if (dw.k_rows) {  // dw[k, oc] (+)= col[k, px] * diff_dst[oc, px]^T
           blas::Sgemm(false, true, kr.size(), ocg, px.size(), b, ldb, dy, P, beta, c, dw.ld);

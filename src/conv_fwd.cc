@@ -62,28 +62,22 @@ void RunForward(const PlanImpl& plan, const float* src, const float* weights, fl
     for (int64_t s = 0; s < k_slices; ++s) {
       const Range kr = BlockOf(s, plan.tile_k, plan.k);
       const float beta = s == 0 ? 0.0f : 1.0f;
+      // The column tile: the input itself for a pointwise convolution, else im2col's. (The input may be an
+      // empty NULL tensor whose padding still makes outputs: no pointer into it is formed then.)
+      const bool direct = plan.algorithm == Algorithm::kDirectGemm;
+      const kernels::ColTile t{group * icg, icg, px.begin, px.end, kr.begin, kr.end, plan.k_order};
       if (nhwc) {
         // dst[px, oc] (+)= col[px, k] * w[k, oc]
-        const float* a = src_image + px.begin * g.in_channels + group * icg + kr.begin;
-        int64_t lda = g.in_channels;
-        if (plan.algorithm == Algorithm::kIm2colGemm) {
-          const kernels::ColTile t{group * icg, icg, px.begin, px.end, kr.begin, kr.end, plan.k_order};
-          plan.kernels.im2col_nhwc(cg, t, src_image, col, kr.size());
-          a = col;
-          lda = kr.size();
-        }
+        if (!direct) plan.kernels.im2col_nhwc(cg, t, src_image, col, kr.size());
+        const float* a = direct ? src_image + px.begin * g.in_channels + group * icg + kr.begin : col;
+        const int64_t lda = direct ? g.in_channels : kr.size();
         blas::Sgemm(false, !w.k_rows, px.size(), oc.size(), kr.size(), a, lda, w.At(kr.begin, oc.begin), w.ld, beta,
                     dst + (n * P + px.begin) * g.out_channels + group * ocg + oc.begin, g.out_channels);
       } else {
         // dst[oc, px] (+)= w[oc, k] * col[k, px]
-        const float* b = src_image + (group * icg + kr.begin) * P + px.begin;
-        int64_t ldb = P;
-        if (plan.algorithm == Algorithm::kIm2colGemm) {
-          const kernels::ColTile t{group * icg, icg, px.begin, px.end, kr.begin, kr.end, plan.k_order};
-          plan.kernels.im2col_nchw(cg, t, src_image, col, px.size());
-          b = col;
-          ldb = px.size();
-        }
+        if (!direct) plan.kernels.im2col_nchw(cg, t, src_image, col, px.size());
+        const float* b = direct ? src_image + (group * icg + kr.begin) * P + px.begin : col;
+        const int64_t ldb = direct ? P : px.size();
         blas::Sgemm(w.k_rows, false, oc.size(), px.size(), kr.size(), w.At(kr.begin, oc.begin), w.ld, b, ldb, beta,
                     dst + (n * g.out_channels + group * ocg + oc.begin) * P + px.begin, P);
       }

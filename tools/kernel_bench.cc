@@ -45,8 +45,9 @@ struct BenchTile {
   int64_t col_floats;
 };
 
-// The first column tile the forward plan of this layer uses (first group, first K slice): what the drivers
-// hand the kernels. Layers that need no im2col (pointwise) give none.
+// The column tile the forward plan of this layer uses around the image's centre (first group, first K slice):
+// what the drivers hand the kernels for the bulk of the image, away from the padded border. Layers that need no
+// im2col (pointwise) give none.
 bool TileOf(const Layer& l, bool nhwc, BenchTile* b) {
   const DataFormat data = nhwc ? DataFormat::kNHWC : DataFormat::kNCHW;
   const FilterFormat filter = nhwc ? FilterFormat::kHWIO : FilterFormat::kOIHW;
@@ -60,9 +61,11 @@ bool TileOf(const Layer& l, bool nhwc, BenchTile* b) {
   b->shape = l.name;
   b->nhwc = nhwc;
   b->g = internal::ColGeometryOf(geometry);
-  b->t = {0, geometry.in_channels_per_group(), 0, plan->tile_pixels, 0, plan->tile_k, plan->k_order};
+  const int64_t centre_tile = plan->pixels / 2 / plan->tile_pixels;
+  const int64_t p0 = centre_tile * plan->tile_pixels, p1 = std::min(plan->pixels, p0 + plan->tile_pixels);
+  b->t = {0, geometry.in_channels_per_group(), p0, p1, 0, plan->tile_k, plan->k_order};
   b->image_floats = l.ih * l.iw * l.ic;
-  b->col_floats = plan->tile_pixels * plan->tile_k;
+  b->col_floats = (p1 - p0) * plan->tile_k;
   return true;
 }
 
@@ -118,7 +121,7 @@ int KernelBench(const std::string& only_target, const Args& args) {
     const kernels::KernelTable k = kernels::ChooseKernels();
     for (size_t i = 0; i < tiles.size(); ++i) {
       const BenchTile& b = tiles[i];
-      const int64_t ld = b.nhwc ? b.t.k1 : b.t.p1;
+      const int64_t ld = b.nhwc ? b.t.k1 - b.t.k0 : b.t.p1 - b.t.p0;
       const size_t bytes = size_t(b.col_floats) * sizeof(float);
       const double memcpy_ns = FastestNs([&] { std::memcpy(copy_dst.get(), col.get(), bytes); });
       const kernels::Im2colFn im2col = b.nhwc ? k.im2col_nhwc : k.im2col_nchw;
@@ -144,7 +147,7 @@ int KernelBench(const std::string& only_target, const Args& args) {
         const double gbs = double(b.col_floats) * sizeof(float) / t.ns;
         const double vs_scalar = per.count(scalar) ? per.at(scalar).ns / t.ns : 0.0;
         std::printf("%s,%s,%s,%lldx%lld,%.0f,%.1f,%.2f,%.2f\n", kv.first.c_str(), b.shape.c_str(), name.c_str(),
-                    static_cast<long long>(b.t.p1), static_cast<long long>(b.t.k1), t.ns, gbs, vs_scalar,
+                    static_cast<long long>(b.t.p1 - b.t.p0), static_cast<long long>(b.t.k1 - b.t.k0), t.ns, gbs, vs_scalar,
                     t.memcpy_ns / t.ns);
       }
     }
