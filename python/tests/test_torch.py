@@ -124,16 +124,21 @@ class OpsTest(unittest.TestCase):
 
 class TrainingTest(unittest.TestCase):
     def test_tiny_cnn_learns_the_same_with_colconv_layers(self):
-        # 200 SGD steps take the loss from 1.40 to about 0.12; colconv's and PyTorch's float32 sums differ in order,
-        # and training amplifies that (measured: < 3e-4 relative through step 200, 1.5e-2 by step 300).
+        # 200 SGD steps take the loss from 1.40 to about 0.12. colconv and PyTorch sum in different orders, and
+        # training amplifies that, faster with OpenBLAS's AVX-512 kernels: measured, PyTorch against itself in
+        # its other memory format drifts by 2e-5 in the first 100 steps and 6e-3 by step 200; colconv against
+        # PyTorch by 1e-5 and 1.2e-2. So the first 100 steps, where a wrong gradient would show at once, must
+        # agree to 1e-4; after that the curves must stay together and both must learn.
         images, labels = train_tiny_cnn.synthetic_data(seed=1)
         for channels_last in (False, True):
             reference, twin = train_tiny_cnn.twin_models(seed=0)
             want = train_tiny_cnn.train(reference, images, labels, steps=200, channels_last=channels_last)
             got = train_tiny_cnn.train(twin, images, labels, steps=200, channels_last=channels_last)
             for step, ((lw, _), (lg, _)) in enumerate(zip(want, got)):
-                self.assertAlmostEqual(lg, lw, delta=1e-3 * max(1.0, lw), msg=f"step {step}")
-            self.assertLess(want[-1][0], 0.2 * want[0][0], "the model should learn")
+                tolerance = 1e-4 if step < 100 else 5e-2
+                self.assertAlmostEqual(lg, lw, delta=tolerance * max(1.0, lw), msg=f"step {step}")
+            self.assertLess(want[-1][0], 0.2 * want[0][0], "PyTorch's model should learn")
+            self.assertLess(got[-1][0], 0.2 * got[0][0], "colconv's model should learn")
 
 
 if __name__ == "__main__":
