@@ -122,7 +122,6 @@ HWY_NOINLINE void Im2colNhwc(const ColGeometry& g, const ColTile& t, const float
   // Pixels whose whole window is inside the image take the short path: one copy per filter row.
   const bool whole_rows = g.dilation_w == 1 && t.channels == g.channels && t.k0 == 0 && t.k1 == g.kernel_h * row_len;
   const int64_t eff_h = (g.kernel_h - 1) * g.dilation_h + 1;
-  const FixedCopy copy_filter_row(static_cast<size_t>(row_len));
   int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
   for (int64_t p = t.p0; p < t.p1; ++p) {
     float* dst = col + (p - t.p0) * ld;
@@ -131,7 +130,7 @@ HWY_NOINLINE void Im2colNhwc(const ColGeometry& g, const ColTile& t, const float
     if (whole_rows && ih0 >= 0 && ih0 + eff_h <= g.in_h && iw0 >= 0 && iw0 + g.kernel_w <= g.in_w) {
       const float* s = src + ih0 * src_row_stride + iw0 * g.channels;
       for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-        copy_filter_row(s + kh * g.dilation_h * src_row_stride, dst + kh * row_len);
+        CopyRun(s + kh * g.dilation_h * src_row_stride, dst + kh * row_len, static_cast<size_t>(row_len));
       }
     } else {
       RunWriter out(dst);

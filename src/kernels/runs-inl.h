@@ -43,15 +43,6 @@ HWY_INLINE void CopyOverlapping(D d, const float* HWY_RESTRICT src, float* HWY_R
   if (i < n) hn::StoreU(hn::LoadU(d, src + n - N), d, dst + n - N);
 }
 
-// dst[i] = src[i], i < n, for Lanes(d) <= n <= 2 * Lanes(d): two overlapping vectors, no loop.
-template <class D>
-HWY_INLINE void CopyOneToTwoVectors(D d, const float* HWY_RESTRICT src, float* HWY_RESTRICT dst, size_t n) {
-  const size_t N = hn::Lanes(d);
-  const auto head = hn::LoadU(d, src), tail = hn::LoadU(d, src + n - N);
-  hn::StoreU(head, d, dst);
-  hn::StoreU(tail, d, dst + n - N);
-}
-
 HWY_INLINE void CopyRun(const float* HWY_RESTRICT src, float* HWY_RESTRICT dst, size_t n) {
   const hn::ScalableTag<float> d;
   const hn::CappedTag<float, 8> d8;
@@ -66,37 +57,6 @@ HWY_INLINE void CopyRun(const float* HWY_RESTRICT src, float* HWY_RESTRICT dst, 
     for (size_t i = 0; i < n; ++i) dst[i] = src[i];
   }
 }
-
-// Copies of one fixed length n, the strategy chosen once: a short n (between one and two vectors of the full,
-// 8-lane or 4-lane width) takes two overlapping vectors, anything else CopyRun's loop.
-class FixedCopy {
- public:
-  explicit FixedCopy(size_t n) : n_(n) {
-    const hn::ScalableTag<float> d;
-    const hn::CappedTag<float, 8> d8;
-    const hn::CappedTag<float, 4> d4;
-    auto fits = [n](size_t lanes) { return n >= lanes && n <= 2 * lanes; };
-    kind_ = fits(hn::Lanes(d)) ? kFull : fits(hn::Lanes(d8)) ? kEight : fits(hn::Lanes(d4)) ? kFour : kLoop;
-  }
-  HWY_INLINE void operator()(const float* HWY_RESTRICT src, float* HWY_RESTRICT dst) const {
-    switch (kind_) {
-      case kFull:
-        return CopyOneToTwoVectors(hn::ScalableTag<float>(), src, dst, n_);
-      case kEight:
-        return CopyOneToTwoVectors(hn::CappedTag<float, 8>(), src, dst, n_);
-      case kFour:
-        return CopyOneToTwoVectors(hn::CappedTag<float, 4>(), src, dst, n_);
-      case kLoop:
-        break;
-    }
-    CopyRun(src, dst, n_);
-  }
-
- private:
-  enum Kind { kFull, kEight, kFour, kLoop };
-  size_t n_;
-  Kind kind_;
-};
 
 template <class D>
 HWY_INLINE void ZeroOverlapping(D d, float* HWY_RESTRICT dst, size_t n) {
