@@ -33,7 +33,7 @@ TEST_CASE("the C API's cached plans give the same bits on every call, for many p
       if (round == 0) {
         first.push_back(y);
       } else {
-        CHECK(std::memcmp(y.data(), first[static_cast<size_t>(w - 1)].data(), y.size() * sizeof(float)) == 0);
+        CHECK(test::SameBits(y, first[static_cast<size_t>(w - 1)]));
       }
     }
   }
@@ -92,7 +92,7 @@ TEST_CASE("a caller's TBB arena bounds the threads, and the results do not chang
     // A plan made for more threads runs on the arena's one thread.
     REQUIRE(wide.Forward(x.data(), w.data(), inside.data()).ok());
   });
-  CHECK(std::memcmp(inside.data(), outside.data(), x.size() * sizeof(float)) == 0);
+  CHECK(test::SameBits(inside, outside));
 }
 
 TEST_CASE("the OpenBLAS core advice: the matching core when the running one is below the CPU, else none") {

@@ -261,7 +261,7 @@ TEST_CASE("one plan runs from 8 concurrent TBB tasks with separate workspaces, b
     });
     for (int i = 0; i < 8; ++i) {
       CHECK(ok[i] == 5);
-      CHECK(std::memcmp(got[i].data(), want.data(), want.size() * sizeof(float)) == 0);
+      CHECK(test::SameBits(got[i], want));
     }
   }
 }
@@ -291,7 +291,7 @@ TEST_CASE("results are bitwise identical at 1, 2 and 3 threads and across runs")
         if (first.empty()) {
           first = out;
         } else {
-          CHECK(std::memcmp(out.data(), first.data(), first.size() * sizeof(float)) == 0);
+          CHECK(test::SameBits(out, first));
         }
       }
     }
@@ -340,7 +340,7 @@ TEST_CASE("the workspace stays within its budget, independent of the batch, and 
       three.num_threads = 3;
       const Run a = Prepare(d, desc, g2, 9, options), b = Prepare(d, desc, g2, 9, three);
       const std::vector<float> x = RunGuarded(a), y = RunGuarded(b);
-      CHECK(std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+      CHECK(test::SameBits(x, y));
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 
 #include "src/layout.h"
 #include "src/shape.h"
@@ -35,6 +36,10 @@ bool GuardedBuffer::AllEqual(float value) const {
     if (!(x == value || (std::isnan(x) && std::isnan(value)))) return false;
   }
   return true;
+}
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 std::vector<float> ConvertData(const std::vector<float>& v, DataFormat from, DataFormat to, int64_t n, int64_t c,

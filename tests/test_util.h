@@ -35,6 +35,9 @@ class GuardedBuffer {
   size_t count_;
 };
 
+// The same floats bit for bit (NaNs included); empty vectors are equal without touching their null data.
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b);
+
 // Reorders a tensor between storage formats (logical N, C, H, W) or a filter between HWIO and OIHW.
 std::vector<float> ConvertData(const std::vector<float>& v, DataFormat from, DataFormat to, int64_t n, int64_t c,
                                int64_t h, int64_t w);
