@@ -20,6 +20,7 @@
 #include "hwy/highway.h"
 #include "src/kernels/col_tile.h"
 #include "src/kernels/runs-inl.h"
+#include "src/kernels/walk-inl.h"
 #include "src/kernels/window.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -106,31 +107,16 @@ HWY_INLINE void AddStrided(const float* HWY_RESTRICT src, int64_t stride, float*
 HWY_NOINLINE void Col2imNchw(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT col, int64_t ld,
                              float* HWY_RESTRICT diff_src) {
   const int64_t plane = g.in_h * g.in_w;
-  const ColumnSpans spans(g.in_w, g.out_w, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w);
-  const int64_t oh0 = t.p0 / g.out_w, ow0 = t.p0 - oh0 * g.out_w;
-  TapCursor tap(t.k0, t.channels, g.kernel_h, g.kernel_w, t.order == KOrder::kTapMajor);
-  for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
-    float* channel = diff_src + (t.channel0 + tap.c) * plane;
-    const int64_t ih_offset = tap.kh * g.dilation_h - g.pad_top;
-    const int64_t iw_offset = tap.kw * g.dilation_w - g.pad_left;
-    const OutputSpan inside = spans[tap.kw];
-    const float* row = col + (k - t.k0) * ld;
-    int64_t oh = oh0, ow = ow0;
-    for (int64_t p = t.p0; p < t.p1; ow = 0, ++oh) {
-      const int64_t ow_end = std::min(g.out_w, ow + (t.p1 - p));
-      const int64_t ih = oh * g.stride_h + ih_offset;
-      if (ih >= 0 && ih < g.in_h) {
-        const int64_t begin = std::min(std::max(inside.begin, ow), ow_end);
-        const int64_t end = std::max(std::min(inside.end, ow_end), begin);
-        if (end > begin) {
-          AddStrided(row + (begin - ow), g.stride_w, channel + ih * g.in_w + begin * g.stride_w + iw_offset,
-                     end - begin);
-        }
-      }
-      row += ow_end - ow;
-      p += ow_end - ow;
-    }
-  }
+  const NchwWalk walk(g, t);
+  walk.Rows([&](const KRow& k) {
+    float* channel = diff_src + (t.channel0 + k.channel) * plane;
+    const float* row = col + k.index * ld;
+    walk.Segments(k, [&](const RowSegment& s) {
+      if (s.ih < 0 || s.end == s.begin) return;
+      AddStrided(row + s.at + (s.begin - s.ow), g.stride_w, channel + s.ih * g.in_w + s.begin * g.stride_w + k.iw_offset,
+                 s.end - s.begin);
+    });
+  });
 }
 
 }  // namespace HWY_NAMESPACE

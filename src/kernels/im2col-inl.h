@@ -22,6 +22,7 @@
 #include "hwy/highway.h"
 #include "src/kernels/col_tile.h"
 #include "src/kernels/runs-inl.h"
+#include "src/kernels/walk-inl.h"
 #include "src/kernels/window.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -189,41 +190,23 @@ HWY_INLINE void Im2colNchwRowSame(const ColGeometry& g, const ColTile& t, const 
 HWY_NOINLINE void Im2colNchw(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT src,
                              float* HWY_RESTRICT col, int64_t ld) {
   const int64_t plane = g.in_h * g.in_w;
-  const ColumnSpans spans(g.in_w, g.out_w, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w);
-  const int64_t oh0 = t.p0 / g.out_w, ow0 = t.p0 - oh0 * g.out_w;
   const bool same = g.stride_w == 1 && g.stride_h == 1 && g.out_w == g.in_w;
-  TapCursor tap(t.k0, t.channels, g.kernel_h, g.kernel_w, t.order == KOrder::kTapMajor);
-  for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
-    const float* channel = src + (t.channel0 + tap.c) * plane;
-    const int64_t ih_offset = tap.kh * g.dilation_h - g.pad_top;
-    const int64_t iw_offset = tap.kw * g.dilation_w - g.pad_left;
-    const OutputSpan inside = spans[tap.kw];
-    float* row = col + (k - t.k0) * ld;
-    if (same) {
-      Im2colNchwRowSame(g, t, channel, ih_offset, iw_offset, inside, ow0, row);
-      continue;
-    }
-    int64_t oh = oh0, ow = ow0;
-    for (int64_t p = t.p0; p < t.p1; ow = 0, ++oh) {
-      const int64_t ow_end = std::min(g.out_w, ow + (t.p1 - p));
-      const int64_t n = ow_end - ow;
-      const int64_t ih = oh * g.stride_h + ih_offset;
-      if (ih < 0 || ih >= g.in_h) {
-        ZeroRun(row, static_cast<size_t>(n));
-      } else {
-        const int64_t begin = std::min(std::max(inside.begin, ow), ow_end);
-        const int64_t end = std::max(std::min(inside.end, ow_end), begin);
-        ZeroRun(row, static_cast<size_t>(begin - ow));
-        if (end > begin) {
-          CopyStrided(channel + ih * g.in_w + begin * g.stride_w + iw_offset, g.stride_w, row + (begin - ow),
-                      end - begin);
-        }
-        ZeroRun(row + (end - ow), static_cast<size_t>(ow_end - end));
+  const NchwWalk walk(g, t);
+  walk.Rows([&](const KRow& k) {
+    const float* channel = src + (t.channel0 + k.channel) * plane;
+    float* row = col + k.index * ld;
+    if (same) return Im2colNchwRowSame(g, t, channel, k.ih_offset, k.iw_offset, k.inside, walk.ow0(), row);
+    walk.Segments(k, [&](const RowSegment& s) {
+      float* out = row + s.at;
+      if (s.ih < 0) return ZeroRun(out, static_cast<size_t>(s.ow_end - s.ow));
+      ZeroRun(out, static_cast<size_t>(s.begin - s.ow));
+      if (s.end > s.begin) {
+        CopyStrided(channel + s.ih * g.in_w + s.begin * g.stride_w + k.iw_offset, g.stride_w, out + (s.begin - s.ow),
+                    s.end - s.begin);
       }
-      row += n;
-      p += n;
-    }
-  }
+      ZeroRun(out + (s.end - s.ow), static_cast<size_t>(s.ow_end - s.end));
+    });
+  });
 }
 
 }  // namespace HWY_NAMESPACE

@@ -68,27 +68,6 @@ inline bool TinyNhwcRuns(const ColGeometry& g, const ColTile& t) {
   return t.channels * (merged ? g.kernel_w : 1) < kTinyRun;
 }
 
-// Visits an NHWC tile's entries one at a time, pixels then K, as visit(entry offset in the tile buffer, offset of
-// its input float in the image or -1 for padding): the per-element path of im2col and col2im (TinyNhwcRuns).
-template <typename Visit>
-void ForEachNhwcEntry(const ColGeometry& g, const ColTile& t, int64_t ld, Visit&& visit) {
-  const TapCursor first(t.k0, t.channels, g.kernel_h, g.kernel_w, true);
-  int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
-  for (int64_t p = t.p0; p < t.p1; ++p) {
-    TapCursor tap = first;
-    for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
-      const int64_t ih = oh * g.stride_h - g.pad_top + tap.kh * g.dilation_h;
-      const int64_t iw = ow * g.stride_w - g.pad_left + tap.kw * g.dilation_w;
-      const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-      visit((p - t.p0) * ld + (k - t.k0), inside ? (ih * g.in_w + iw) * g.channels + t.channel0 + tap.c : -1);
-    }
-    if (++ow == g.out_w) {
-      ow = 0;
-      ++oh;
-    }
-  }
-}
-
 // InsideSpan over all output columns for each kw, computed once per kernel call (up to kMaxKw taps).
 class ColumnSpans {
  public:
@@ -103,6 +82,21 @@ class ColumnSpans {
   OutputSpan Compute(int64_t kw) const { return InsideSpan(in_w_, stride_w_, pad_left_, kw * dilation_w_, 0, out_w_); }
   int64_t in_w_, out_w_, stride_w_, pad_left_, dilation_w_;
   OutputSpan spans_[kMaxKw];
+};
+
+// One K row of an NCHW tile: its channel in the slice and where its tap lands.
+struct KRow {
+  int64_t index;      // k - k0: the row of the tile buffer
+  int64_t channel;    // within the slice
+  int64_t ih_offset;  // output row oh reads input row oh * stride_h + ih_offset
+  int64_t iw_offset;  // output column ow reads input column ow * stride_w + iw_offset
+  OutputSpan inside;  // the output columns whose tap lands inside the image
+};
+
+// One output row's stretch [ow, ow_end) of a K row, starting `at` floats into the tile's row, with the part
+// [begin, end) whose tap lands inside the image and the input row ih it reads (-1 in the padding).
+struct RowSegment {
+  int64_t at, ow, ow_end, begin, end, ih;
 };
 
 }  // namespace kernels
