@@ -77,39 +77,6 @@ class RunWriter {
   int64_t zeros_ = 0;
 };
 
-// Entries [a, b) of one filter row (r = kw * channels + c) for one pixel whose window starts at input column
-// iw0; src_row is the input row the filter row sees, or null when that row lies in the padding.
-HWY_INLINE void WriteFilterRow(const ColGeometry& g, const ColTile& t, const float* src_row, int64_t iw0, int64_t a,
-                               int64_t b, RunWriter& out) {
-  if (src_row == nullptr) {
-    out.Zero(b - a);
-    return;
-  }
-  const int64_t cs = t.channels;
-  if (g.dilation_w == 1 && cs == g.channels) {
-    // Taps kw_lo..kw_hi-1 are inside the image and adjacent in memory: one run.
-    const int64_t row_len = g.kernel_w * cs;
-    const int64_t lo = std::min(row_len, std::max<int64_t>(0, -iw0) * cs);
-    const int64_t hi = std::max(lo, std::min(g.kernel_w, g.in_w - iw0) * cs);
-    out.Zero(std::min(b, lo) - a);
-    const int64_t c0 = std::max(a, lo), c1 = std::min(b, hi);
-    if (c1 > c0) out.Copy(src_row + iw0 * cs + c0, c1 - c0);
-    out.Zero(b - std::max(a, hi));
-    return;
-  }
-  int64_t kw = a / cs, c = a - kw * cs;
-  for (int64_t r = a; r < b; c = 0, ++kw) {
-    const int64_t n = std::min(cs - c, b - r);
-    const int64_t iw = iw0 + kw * g.dilation_w;
-    if (iw < 0 || iw >= g.in_w) {
-      out.Zero(n);
-    } else {
-      out.Copy(src_row + iw * g.channels + t.channel0 + c, n);
-    }
-    r += n;
-  }
-}
-
 HWY_NOINLINE void Im2colNhwc(const ColGeometry& g, const ColTile& t, const float* HWY_RESTRICT src,
                              float* HWY_RESTRICT col, int64_t ld) {
   if (t.k1 <= t.k0) return;
@@ -117,38 +84,20 @@ HWY_NOINLINE void Im2colNhwc(const ColGeometry& g, const ColTile& t, const float
     ForEachNhwcEntry(g, t, ld, [&](int64_t entry, int64_t from) { col[entry] = from < 0 ? 0.0f : src[from]; });
     return;
   }
-  const int64_t row_len = g.kernel_w * t.channels;
-  const int64_t kh_begin = t.k0 / row_len, kh_end = (t.k1 + row_len - 1) / row_len;
-  const int64_t src_row_stride = g.in_w * g.channels;
-  // Pixels whose whole window is inside the image take the short path: one copy per filter row.
-  const bool whole_rows = g.dilation_w == 1 && t.channels == g.channels && t.k0 == 0 && t.k1 == g.kernel_h * row_len;
-  const int64_t eff_h = (g.kernel_h - 1) * g.dilation_h + 1;
-  int64_t oh = t.p0 / g.out_w, ow = t.p0 - oh * g.out_w;
-  for (int64_t p = t.p0; p < t.p1; ++p) {
-    float* dst = col + (p - t.p0) * ld;
-    const int64_t ih0 = oh * g.stride_h - g.pad_top;
-    const int64_t iw0 = ow * g.stride_w - g.pad_left;
-    if (whole_rows && ih0 >= 0 && ih0 + eff_h <= g.in_h && iw0 >= 0 && iw0 + g.kernel_w <= g.in_w) {
-      const float* s = src + ih0 * src_row_stride + iw0 * g.channels;
-      for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-        CopyRun(s + kh * g.dilation_h * src_row_stride, dst + kh * row_len, static_cast<size_t>(row_len));
-      }
-    } else {
-      RunWriter out(dst);
-      for (int64_t kh = kh_begin; kh < kh_end; ++kh) {
-        const int64_t start = kh * row_len;
-        const int64_t a = std::max(t.k0, start) - start, b = std::min(t.k1, start + row_len) - start;
-        const int64_t ih = ih0 + kh * g.dilation_h;
-        const float* src_row = (ih >= 0 && ih < g.in_h) ? src + ih * src_row_stride : nullptr;
-        WriteFilterRow(g, t, src_row, iw0, a, b, out);
-      }
-      out.Finish();
-    }
-    if (++ow == g.out_w) {
-      ow = 0;
-      ++oh;
-    }
-  }
+  const NhwcWalk walk(g, t);
+  walk.Pixels(
+      ld, [&](int64_t to, int64_t from, int64_t n) { CopyRun(src + from, col + to, static_cast<size_t>(n)); },
+      [&](int64_t at, int64_t ih0, int64_t iw0) {
+        RunWriter out(col + at);
+        walk.Runs(ih0, iw0, [&](int64_t, int64_t from, int64_t n) {
+          if (from < 0) {
+            out.Zero(n);
+          } else {
+            out.Copy(src + from, n);
+          }
+        });
+        out.Finish();
+      });
 }
 
 // dst[i] = src[i * stride], i < n.
