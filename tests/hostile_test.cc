@@ -155,6 +155,36 @@ TEST_CASE("a dilation far beyond the input is fine where the filter has one tap"
   CHECK(y[0] == x[0] * w[0] + x[1] * w[2]);
 }
 
+TEST_CASE("a one-tap filter's huge dilation changes nothing in the im2col path, in every op and layout") {
+  // Padding sends the problem through im2col and col2im (four channels: the run path, not the per-element one),
+  // whose walks must not scale the unused dilation.
+  for (const colconv_data_format format : {COLCONV_NHWC, COLCONV_NCHW}) {
+    CAPTURE(format);
+    colconv_conv2d_attrs attrs;
+    colconv_conv2d_attrs_init(&attrs);
+    attrs.data_format = format;
+    attrs.padding = COLCONV_EXPLICIT;
+    for (int64_t& pad : attrs.explicit_paddings) pad = 1;
+    colconv_conv2d_attrs dilated = attrs;
+    dilated.dilations[0] = int64_t{1} << 62;
+    dilated.dilations[1] = kMax;
+    const bool nhwc = format == COLCONV_NHWC;
+    const int64_t a[4] = {1, nhwc ? 3 : 4, 3, nhwc ? 4 : 3}, f[4] = {1, 1, 4, 2};
+    const int64_t dy[4] = {1, nhwc ? 5 : 2, 5, nhwc ? 2 : 5};
+    const std::vector<float> x = test::RandomFloats(36, 3), w = test::RandomFloats(8, 4), g = test::RandomFloats(50, 5);
+    std::vector<float> y(50), dx(36), dw(8), y1(50), dx1(36), dw1(8);
+    REQUIRE(colconv_conv2d(&attrs, a, x.data(), f, w.data(), y1.data()) == COLCONV_OK);
+    REQUIRE(colconv_conv2d_backprop_input(&attrs, a, f, w.data(), dy, g.data(), dx1.data()) == COLCONV_OK);
+    REQUIRE(colconv_conv2d_backprop_filter(&attrs, a, x.data(), f, dy, g.data(), dw1.data()) == COLCONV_OK);
+    REQUIRE(colconv_conv2d(&dilated, a, x.data(), f, w.data(), y.data()) == COLCONV_OK);
+    REQUIRE(colconv_conv2d_backprop_input(&dilated, a, f, w.data(), dy, g.data(), dx.data()) == COLCONV_OK);
+    REQUIRE(colconv_conv2d_backprop_filter(&dilated, a, x.data(), f, dy, g.data(), dw.data()) == COLCONV_OK);
+    CHECK(test::SameBits(y, y1));
+    CHECK(test::SameBits(dx, dx1));
+    CHECK(test::SameBits(dw, dw1));
+  }
+}
+
 TEST_CASE("strides of INT64_MAX size their outputs without overflowing") {
   colconv_conv2d_attrs attrs;
   colconv_conv2d_attrs_init(&attrs);

@@ -58,15 +58,18 @@ class NhwcWalk {
   template <typename WholeRow, typename Pixel>
   void Pixels(int64_t ld, WholeRow&& whole_row, Pixel&& pixel) const {
     // Locals, not members: the callbacks' stores may alias *this as far as the compiler knows.
-    const int64_t kernel_h = g_.kernel_h, row_len = row_len_, row_step = g_.dilation_h * image_row_;
-    const int64_t eff_h = (kernel_h - 1) * g_.dilation_h + 1;
+    const int64_t kernel_h = g_.kernel_h, dilation_h = g_.dilation_h, row_len = row_len_, image_row = image_row_;
+    const int64_t eff_h = (kernel_h - 1) * dilation_h + 1;
     int64_t oh = t_.p0 / g_.out_w, ow = t_.p0 - oh * g_.out_w;
     for (int64_t p = t_.p0; p < t_.p1; ++p) {
       const int64_t at = (p - t_.p0) * ld;
       const int64_t ih0 = oh * g_.stride_h - g_.pad_top, iw0 = ow * g_.stride_w - g_.pad_left;
       if (whole_rows_ && ih0 >= 0 && ih0 + eff_h <= g_.in_h && iw0 >= 0 && iw0 + g_.kernel_w <= g_.in_w) {
-        const int64_t window = ih0 * image_row_ + iw0 * g_.channels;
-        for (int64_t kh = 0; kh < kernel_h; ++kh) whole_row(at + kh * row_len, window + kh * row_step, row_len);
+        // kh * dilation_h first: inside the image, where dilation_h * image_row alone may overflow.
+        const int64_t window = ih0 * image_row + iw0 * g_.channels;
+        for (int64_t kh = 0; kh < kernel_h; ++kh) {
+          whole_row(at + kh * row_len, window + kh * dilation_h * image_row, row_len);
+        }
       } else {
         pixel(at, ih0, iw0);
       }
