@@ -1,6 +1,6 @@
 // _colconv: colconv's three ops for Python, on float32 numpy arrays (colconv.torch hands torch tensors over as
-// zero-copy numpy views). Runs go through the C API, so they reuse its cached plans and per-thread workspace;
-// every colconv error becomes a ValueError carrying colconv's message.
+// zero-copy numpy views). Runs go through the C++ API's one-shot ops, so they reuse its cached plans and
+// per-thread workspace; every colconv error becomes a ValueError carrying colconv's message.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "colconv/colconv.h"
 #include "colconv/conv2d.h"
 
 namespace py = pybind11;
@@ -21,125 +20,100 @@ namespace {
 using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using Pair = std::array<int64_t, 2>;
 
-void Check(colconv_status status) {
-  if (status != COLCONV_OK) throw py::value_error(colconv_last_error());
+void Check(const colconv::Status& status) {
+  if (!status.ok()) throw py::value_error(status.message());
 }
 
-// The attributes from Python's keywords: padding is "VALID", "SAME" or (top, bottom, left, right).
-colconv_conv2d_attrs Attrs(const std::string& data_format, const std::string& filter_format, Pair strides,
-                           Pair dilations, const py::object& padding, int64_t groups) {
-  colconv_conv2d_attrs a;
-  colconv_conv2d_attrs_init(&a);
+// The descriptor from Python's keywords: padding is "VALID", "SAME" or (top, bottom, left, right).
+colconv::Conv2dDesc Desc(const std::string& data_format, const std::string& filter_format, Pair strides,
+                         Pair dilations, const py::object& padding, int64_t groups) {
+  colconv::Conv2dDesc d;
   if (data_format != "NHWC" && data_format != "NCHW") {
     throw py::value_error("data_format '" + data_format + "' must be 'NHWC' or 'NCHW'");
   }
   if (filter_format != "HWIO" && filter_format != "OIHW") {
     throw py::value_error("filter_format '" + filter_format + "' must be 'HWIO' or 'OIHW'");
   }
-  a.data_format = data_format == "NHWC" ? COLCONV_NHWC : COLCONV_NCHW;
-  a.filter_format = filter_format == "HWIO" ? COLCONV_HWIO : COLCONV_OIHW;
-  a.strides[0] = strides[0], a.strides[1] = strides[1];
-  a.dilations[0] = dilations[0], a.dilations[1] = dilations[1];
-  a.groups = groups;
+  d.data_format = data_format == "NHWC" ? colconv::DataFormat::kNHWC : colconv::DataFormat::kNCHW;
+  d.filter_format = filter_format == "HWIO" ? colconv::FilterFormat::kHWIO : colconv::FilterFormat::kOIHW;
+  d.strides = strides;
+  d.dilations = dilations;
+  d.groups = groups;
   if (py::isinstance<py::str>(padding)) {
     const std::string p = padding.cast<std::string>();
     if (p != "VALID" && p != "SAME") throw py::value_error("padding '" + p + "' must be 'VALID', 'SAME' or 4 sizes");
-    a.padding = p == "VALID" ? COLCONV_VALID : COLCONV_SAME;
+    d.padding = p == "VALID" ? colconv::Padding::kValid : colconv::Padding::kSame;
   } else {
     const std::vector<int64_t> pads = padding.cast<std::vector<int64_t>>();
     if (pads.size() != 4) throw py::value_error("explicit padding takes 4 sizes: top, bottom, left, right");
-    a.padding = COLCONV_EXPLICIT;
-    for (int i = 0; i < 4; ++i) a.explicit_paddings[i] = pads[static_cast<size_t>(i)];
+    d.padding = colconv::Padding::kExplicit;
+    for (size_t i = 0; i < 4; ++i) d.explicit_paddings[i] = pads[i];
   }
-  return a;
+  return d;
 }
 
-std::array<int64_t, 4> ShapeOf(const Array& a, const char* name) {
+colconv::Shape4 ShapeOf(const Array& a, const char* name) {
   if (a.ndim() != 4) {
     throw py::value_error(std::string(name) + " must have 4 dimensions, not " + std::to_string(a.ndim()));
   }
   return {a.shape(0), a.shape(1), a.shape(2), a.shape(3)};
 }
 
-std::array<int64_t, 4> Sizes(const std::vector<int64_t>& sizes, const char* name) {
+colconv::Shape4 Sizes(const std::vector<int64_t>& sizes, const char* name) {
   if (sizes.size() != 4) throw py::value_error(std::string(name) + " must have 4 sizes");
   return {sizes[0], sizes[1], sizes[2], sizes[3]};
 }
 
-py::array_t<float> NewArray(const std::array<int64_t, 4>& shape) {
+py::array_t<float> NewArray(const colconv::Shape4& shape) {
   return py::array_t<float>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+// Runs op without the GIL into a new array of `shape`.
+template <typename Op>
+py::array_t<float> Into(const colconv::Shape4& shape, Op&& op) {
+  py::array_t<float> result = NewArray(shape);
+  float* data = result.mutable_data();
+  colconv::Status status;
+  {
+    py::gil_scoped_release release;
+    status = op(data);
+  }
+  Check(status);
+  return result;
 }
 
 py::array_t<float> Conv2d(const Array& input, const Array& filter, Pair strides, const py::object& padding,
                           Pair dilations, int64_t groups, const std::string& data_format,
                           const std::string& filter_format) {
-  const colconv_conv2d_attrs attrs = Attrs(data_format, filter_format, strides, dilations, padding, groups);
-  const auto in = ShapeOf(input, "input"), f = ShapeOf(filter, "filter");
-  std::array<int64_t, 4> out{};
-  Check(colconv_conv2d_output_shape(&attrs, in.data(), f.data(), out.data()));
-  py::array_t<float> result = NewArray(out);
-  float* result_data = result.mutable_data();
-  colconv_status status;
-  {
-    py::gil_scoped_release release;
-    status = colconv_conv2d(&attrs, in.data(), input.data(), f.data(), filter.data(), result_data);
-  }
-  Check(status);
-  return result;
+  const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
+  const colconv::Shape4 in = ShapeOf(input, "input"), f = ShapeOf(filter, "filter");
+  colconv::Shape4 out{};
+  Check(colconv::InferConv2dOutputShape(desc, in, f, &out));
+  return Into(out, [&](float* y) { return colconv::Conv2dForward(desc, in, input.data(), f, filter.data(), y); });
 }
 
-// input_sizes: 4 sizes in data_format order, or TensorFlow's 2 ([H, W]), which colconv's C++ API resolves.
+// input_sizes: 4 sizes in data_format order, or TensorFlow's 2 ([H, W]).
 py::array_t<float> BackpropInput(const std::vector<int64_t>& input_sizes, const Array& filter,
                                  const Array& out_backprop, Pair strides, const py::object& padding, Pair dilations,
                                  int64_t groups, const std::string& data_format, const std::string& filter_format) {
-  const colconv_conv2d_attrs attrs = Attrs(data_format, filter_format, strides, dilations, padding, groups);
-  const auto f = ShapeOf(filter, "filter"), dy = ShapeOf(out_backprop, "out_backprop");
-  std::array<int64_t, 4> sizes{};
-  if (input_sizes.size() == 2) {
-    colconv::Conv2dDesc desc;
-    desc.data_format = static_cast<colconv::DataFormat>(attrs.data_format);
-    desc.filter_format = static_cast<colconv::FilterFormat>(attrs.filter_format);
-    desc.strides = strides;
-    desc.dilations = dilations;
-    desc.padding = static_cast<colconv::Padding>(attrs.padding);
-    desc.explicit_paddings = {attrs.explicit_paddings[0], attrs.explicit_paddings[1], attrs.explicit_paddings[2],
-                              attrs.explicit_paddings[3]};
-    desc.groups = groups;
-    colconv::Conv2dPlan plan;
-    const colconv::Status s = colconv::Conv2dPlan::CreateBackpropInput(desc, input_sizes, f, dy, &plan);
-    if (!s.ok()) throw py::value_error(s.message());
-    sizes = plan.geometry().src_shape();
-  } else {
-    sizes = Sizes(input_sizes, "input_sizes");
-  }
-  py::array_t<float> result = NewArray(sizes);
-  float* result_data = result.mutable_data();
-  colconv_status status;
-  {
-    py::gil_scoped_release release;
-    status = colconv_conv2d_backprop_input(&attrs, sizes.data(), f.data(), filter.data(), dy.data(),
-                                           out_backprop.data(), result_data);
-  }
-  Check(status);
-  return result;
+  const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
+  const colconv::Shape4 f = ShapeOf(filter, "filter"), dy = ShapeOf(out_backprop, "out_backprop");
+  colconv::Shape4 sizes{};
+  Check(colconv::InferConv2dBackpropInputShape(desc, input_sizes, f, dy, &sizes));
+  return Into(sizes, [&](float* dx) {
+    return colconv::Conv2dBackpropInput(desc, input_sizes, f, filter.data(), dy, out_backprop.data(), dx);
+  });
 }
 
 py::array_t<float> BackpropFilter(const Array& input, const std::vector<int64_t>& filter_sizes,
                                   const Array& out_backprop, Pair strides, const py::object& padding, Pair dilations,
                                   int64_t groups, const std::string& data_format, const std::string& filter_format) {
-  const colconv_conv2d_attrs attrs = Attrs(data_format, filter_format, strides, dilations, padding, groups);
-  const auto in = ShapeOf(input, "input"), dy = ShapeOf(out_backprop, "out_backprop");
-  const auto sizes = Sizes(filter_sizes, "filter_sizes");
-  py::array_t<float> result = NewArray(sizes);
-  float* result_data = result.mutable_data();
-  colconv_status status;
-  {
-    py::gil_scoped_release release;
-    status = colconv_conv2d_backprop_filter(&attrs, in.data(), input.data(), sizes.data(), dy.data(),
-                                            out_backprop.data(), result_data);
-  }
-  Check(status);
-  return result;
+  const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
+  const colconv::Shape4 in = ShapeOf(input, "input"), dy = ShapeOf(out_backprop, "out_backprop");
+  const colconv::Shape4 sizes = Sizes(filter_sizes, "filter_sizes");
+  return Into(sizes, [&](float* dw) {
+    return colconv::Conv2dBackpropFilter(desc, in, input.data(), sizes, dy, out_backprop.data(), dw);
+  });
 }
 
 }  // namespace
@@ -155,7 +129,7 @@ PYBIND11_MODULE(_colconv, m) {
   m.def("conv2d_backprop_filter", &BackpropFilter, py::arg("input"), py::arg("filter_sizes"), py::arg("out_backprop"),
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
-  m.def("set_num_threads", [](int n) { Check(colconv_set_num_threads(n)); }, py::arg("num_threads"));
-  m.def("get_num_threads", &colconv_get_num_threads);
-  m.attr("__version__") = colconv_version();
+  m.def("set_num_threads", [](int n) { Check(colconv::SetNumThreads(n)); }, py::arg("num_threads"));
+  m.def("get_num_threads", &colconv::GetNumThreads);
+  m.attr("__version__") = colconv::Version();
 }

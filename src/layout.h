@@ -2,6 +2,7 @@
 #ifndef COLCONV_SRC_LAYOUT_H_
 #define COLCONV_SRC_LAYOUT_H_
 
+#include <array>
 #include <cstdint>
 
 #include "colconv/conv2d.h"
@@ -35,6 +36,16 @@ inline FilterIndex IndexOf(FilterFormat format, int64_t out_channels, int64_t in
     return {1, out_channels, kernel_w * in_channels_per_group * out_channels, in_channels_per_group * out_channels};
   }
   return {in_channels_per_group * kernel_h * kernel_w, kernel_h * kernel_w, kernel_w, 1};
+}
+
+// Calls f(i0, i1, i2, i3) for every index of the box extents[0] x ... x extents[3], the last fastest: the walk over
+// a whole tensor that the reference and the tests share.
+template <typename F>
+void ForEachIndex(const std::array<int64_t, 4>& extents, F&& f) {
+  for (int64_t i0 = 0; i0 < extents[0]; ++i0)
+    for (int64_t i1 = 0; i1 < extents[1]; ++i1)
+      for (int64_t i2 = 0; i2 < extents[2]; ++i2)
+        for (int64_t i3 = 0; i3 < extents[3]; ++i3) f(i0, i1, i2, i3);
 }
 
 inline TensorIndex SrcIndex(const Conv2dGeometry& g) {

@@ -11,25 +11,13 @@
 #include <tbb/task_arena.h>
 
 namespace colconv {
-namespace {
-std::atomic<int> g_thread_setting{0};
-}  // namespace
+namespace internal {
 
-void SetThreadSetting(int num_threads) { g_thread_setting.store(num_threads, std::memory_order_relaxed); }
-
-int ThreadSetting() { return g_thread_setting.load(std::memory_order_relaxed); }
-
-int EffectiveNumThreads(int requested) {
-  if (requested > 0) return requested;
-  const int setting = ThreadSetting();
-  if (setting > 0) return setting;
-  return tbb::this_task_arena::max_concurrency();
-}
+int ArenaConcurrency() { return tbb::this_task_arena::max_concurrency(); }
 
 void ForEachTask(int workers, int64_t num_tasks, const std::function<void(int, int64_t)>& task) {
   if (num_tasks <= 0) return;
-  const int64_t limit = std::min<int64_t>({workers, num_tasks, tbb::this_task_arena::max_concurrency()});
-  const int count = static_cast<int>(std::max<int64_t>(1, limit));
+  const int count = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(workers, num_tasks)));
   if (count == 1) {
     for (int64_t t = 0; t < num_tasks; ++t) task(0, t);
     return;
@@ -64,4 +52,5 @@ void ForEachTask(int workers, int64_t num_tasks, const std::function<void(int, i
 #endif
 }
 
+}  // namespace internal
 }  // namespace colconv

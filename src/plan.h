@@ -1,68 +1,49 @@
-// A plan: one resolved problem with its algorithm, tiles, tasks, kernels and workspace, all fixed when it is
-// made. Tile boundaries and tasks depend on the problem (and the machine's L2 size) only, never on the thread
-// count or the budget, so every run gives the same bits whatever runs it.
+// A plan: one resolved problem with the algorithm that computes it, its executable (tiles, tasks) and workspace
+// layout, the GEMM backend and SIMD kernels, all fixed when it is made. Nothing in a plan follows the thread
+// count, so every run gives the same bits whatever runs it; the workers of a run are decided beside it
+// (src/threading.h).
 #ifndef COLCONV_SRC_PLAN_H_
 #define COLCONV_SRC_PLAN_H_
 
-#include <atomic>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "colconv/conv2d.h"
+#include "src/algorithms/algorithm.h"
+#include "src/gemm/gemm.h"
 #include "src/kernels/kernels.h"
+#include "src/workspace.h"
 
 namespace colconv {
 namespace internal {
 
-enum class Algorithm {
-  kEmpty,       // nothing to compute: the result is empty or all zeros
-  kIm2colGemm,  // tiles of the column matrix (im2col/col2im) around cblas_sgemm
-  kDirectGemm,  // 1x1, stride 1, no padding: the input already is the column matrix
-  kBatchGemm,   // the filter covers the whole input (VALID): one GEMM row per image
-  kReference,   // pads, strides or dilations beyond any real network (> 2^30): the oracle's 128-bit positions
-};
-
-struct PlanImpl {
+struct Plan {
   Direction direction = Direction::kForward;
   Conv2dGeometry geometry;
-  Algorithm algorithm = Algorithm::kEmpty;
+  const Algorithm* algorithm = nullptr;
+  std::string declined;  // why the algorithms before it declined: "empty: ...; reference: ..."
+  std::unique_ptr<const Executable> executable;
+  WorkspaceLayout workspace;
+  size_t workspace_budget = 0;  // the caller's, or 0 for the default
+  const gemm::Backend* gemm = nullptr;
   kernels::KernelTable kernels{};
-  kernels::KOrder k_order = kernels::KOrder::kTapMajor;
-  // NHWC data with an OIHW filter: the GEMMs see a tap-major copy [group][k][oc] in the shared workspace.
-  bool pack_weights = false;
 
-  int64_t pixels = 0;         // output pixels per image
-  int64_t k = 0;              // K per group: kernel_h * kernel_w * in_channels_per_group
-  int64_t tile_pixels = 0;    // pixels per tile (or images per task for kBatchGemm)
-  int64_t tile_k = 0;         // K per slice
-  int64_t channel_block = 0;  // backprop-input: input channels per task (NCHW with OIHW), else the whole group
-  int64_t oc_block = 0;       // output channels per task
-  int64_t partials = 1;       // backprop-filter: partial sums of the gradient, each over a run of (image, tile)
-  int64_t num_tasks = 0;
-  int workers = 1;            // tasks running at once, each with its own slot of the workspace
-
-  size_t shared_floats = 0;   // the packed filter (pack_weights) and the extra partial sums of the gradient
-  size_t slot_floats = 0;     // one tile buffer per worker
-  size_t workspace_bytes = 0;
-  std::string description;
-
-  // The plan's own workspace, lent to one run at a time.
-  std::unique_ptr<unsigned char[]> owned_workspace;
-  mutable std::atomic<bool> owned_workspace_busy{false};
+  int Workers(int threads) const;
+  size_t WorkspaceBytes(int workers) const { return workspace.Bytes(workers); }
+  // "im2col_gemm [AVX3] NHWC/HWIO: 12 tasks of 256 px x 576 k, 2 workers, workspace 4722752 bytes"
+  std::string Describe(int workers) const;
 };
 
+// Chooses the first registered algorithm that computes the problem and plans it. Fails when none does, or when
+// a budget the caller set (options.workspace_budget) cannot hold one worker's workspace, or the workspace would
+// take more than half the machine's memory.
 Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanOptions& options,
-                std::shared_ptr<PlanImpl>* plan);
+                std::shared_ptr<const Plan>* plan);
 
-// The three runs (conv_fwd.cc, conv_bwd_data.cc, conv_bwd_filter.cc). Pointers are checked by the caller;
-// `workspace` holds plan.workspace_bytes at any alignment.
-void RunForward(const PlanImpl& plan, const float* src, const float* weights, float* dst, void* workspace);
-void RunBackpropInput(const PlanImpl& plan, const float* weights, const float* diff_dst, float* diff_src,
-                      void* workspace);
-void RunBackpropFilter(const PlanImpl& plan, const float* src, const float* diff_dst, float* diff_weights,
-                       void* workspace);
+// Runs the plan on `workers` workers with `memory` (plan.WorkspaceBytes(workers) bytes at any alignment). The
+// operands are the caller's, checked.
+void RunPlan(const Plan& plan, int workers, const Operands& io, void* memory);
 
 }  // namespace internal
 }  // namespace colconv

@@ -10,7 +10,7 @@
 
 #include "colconv/colconv.h"
 #include "colconv/conv2d.h"
-#include "src/blas.h"
+#include "src/gemm/openblas.h"
 #include "src/warnings.h"
 #include "tests/test_util.h"
 
@@ -96,17 +96,17 @@ TEST_CASE("a caller's TBB arena bounds the threads, and the results do not chang
 }
 
 TEST_CASE("the OpenBLAS core advice: the matching core when the running one is below the CPU, else none") {
-  CHECK(blas::RecommendCore("Prescott", X86Level::kAvx512) == "SkylakeX");
-  CHECK(blas::RecommendCore("Haswell", X86Level::kAvx512) == "SkylakeX");
-  CHECK(blas::RecommendCore("Sandybridge", X86Level::kAvx2) == "Haswell");
-  CHECK(blas::RecommendCore("Prescott", X86Level::kAvx2) == "Haswell");
-  CHECK(blas::RecommendCore("SkylakeX", X86Level::kAvx512) == "");
-  CHECK(blas::RecommendCore("Cooperlake", X86Level::kAvx512) == "");
-  CHECK(blas::RecommendCore("Zen", X86Level::kAvx2) == "");
-  CHECK(blas::RecommendCore("Haswell", X86Level::kSse) == "");
-  CHECK(blas::RecommendCore("NEOVERSEN1", X86Level::kOther) == "");  // ARM: never
-  CHECK(blas::RecommendCore("SomeFutureCore", X86Level::kAvx512) == "");
-  const blas::CoreInfo info = blas::GetCoreInfo();
+  CHECK(gemm::RecommendCore("Prescott", X86Level::kAvx512) == "SkylakeX");
+  CHECK(gemm::RecommendCore("Haswell", X86Level::kAvx512) == "SkylakeX");
+  CHECK(gemm::RecommendCore("Sandybridge", X86Level::kAvx2) == "Haswell");
+  CHECK(gemm::RecommendCore("Prescott", X86Level::kAvx2) == "Haswell");
+  CHECK(gemm::RecommendCore("SkylakeX", X86Level::kAvx512) == "");
+  CHECK(gemm::RecommendCore("Cooperlake", X86Level::kAvx512) == "");
+  CHECK(gemm::RecommendCore("Zen", X86Level::kAvx2) == "");
+  CHECK(gemm::RecommendCore("Haswell", X86Level::kSse) == "");
+  CHECK(gemm::RecommendCore("NEOVERSEN1", X86Level::kOther) == "");  // ARM: never
+  CHECK(gemm::RecommendCore("SomeFutureCore", X86Level::kAvx512) == "");
+  const gemm::CoreInfo info = gemm::GetCoreInfo();
   CHECK(!info.corename.empty());
   CHECK(info.config.find("OpenBLAS") != std::string::npos);
 }

@@ -21,6 +21,7 @@
 #include "src/shape.h"
 #include "tests/test_util.h"
 #include "tools/bench_suite.h"
+#include "tools/plan_of.h"
 
 namespace colconv {
 namespace {
@@ -38,25 +39,10 @@ struct Run {
   size_t out_count = 0;
 };
 
-Status MakePlan(Direction d, const Conv2dDesc& desc, const Conv2dGeometry& g, Conv2dPlan* plan,
-                const PlanOptions& options = PlanOptions()) {
-  const Shape4 s = g.src_shape();
-  switch (d) {
-    case Direction::kForward:
-      return Conv2dPlan::CreateForward(desc, g.src_shape(), g.weights_shape(), plan, options);
-    case Direction::kBackpropInput:
-      return Conv2dPlan::CreateBackpropInput(desc, {s[0], s[1], s[2], s[3]}, g.weights_shape(), g.dst_shape(), plan,
-                                             options);
-    case Direction::kBackpropFilter:
-      return Conv2dPlan::CreateBackpropFilter(desc, g.src_shape(), g.weights_shape(), g.dst_shape(), plan, options);
-  }
-  return Status();
-}
-
 Run Prepare(Direction d, const Conv2dDesc& desc, const Conv2dGeometry& g, uint64_t seed,
             const PlanOptions& options = PlanOptions()) {
   Run r;
-  REQUIRE(MakePlan(d, desc, g, &r.plan, options).ok());
+  REQUIRE(check::PlanOf(d, desc, g, &r.plan, options).ok());
   const std::array<Shape4, 3> operands = OperandShapes(g, d);
   r.a = test::RandomFloats(NumElements(operands[0]), seed);
   r.b = test::RandomFloats(NumElements(operands[1]), seed + 1);
@@ -108,30 +94,24 @@ int CompareAll(Direction d, const Conv2dGeometry& g, const Run& r, const std::ve
   switch (d) {
     case Direction::kForward: {
       const TensorIndex di = DstIndex(g);
-      for (int64_t n = 0; n < g.batch; ++n)
-        for (int64_t oc = 0; oc < g.out_channels; ++oc)
-          for (int64_t oh = 0; oh < g.height.output; ++oh)
-            for (int64_t ow = 0; ow < g.width.output; ++ow)
-              check(di(n, oc, oh, ow), reference::ForwardAt(g, r.a.data(), r.b.data(), n, oc, oh, ow), icg * taps);
+      ForEachIndex({g.batch, g.out_channels, g.height.output, g.width.output}, [&](int64_t n, int64_t oc, int64_t oh, int64_t ow) {
+        check(di(n, oc, oh, ow), reference::ForwardAt(g, r.a.data(), r.b.data(), n, oc, oh, ow), icg * taps);
+      });
       break;
     }
     case Direction::kBackpropInput: {
       const TensorIndex si = SrcIndex(g);
-      for (int64_t n = 0; n < g.batch; ++n)
-        for (int64_t c = 0; c < g.in_channels; ++c)
-          for (int64_t ih = 0; ih < g.height.input; ++ih)
-            for (int64_t iw = 0; iw < g.width.input; ++iw)
-              check(si(n, c, ih, iw), reference::BackpropInputAt(g, r.a.data(), r.b.data(), n, c, ih, iw), ocg * taps);
+      ForEachIndex({g.batch, g.in_channels, g.height.input, g.width.input}, [&](int64_t n, int64_t c, int64_t ih, int64_t iw) {
+        check(si(n, c, ih, iw), reference::BackpropInputAt(g, r.a.data(), r.b.data(), n, c, ih, iw), ocg * taps);
+      });
       break;
     }
     case Direction::kBackpropFilter: {
       const FilterIndex wi = WeightsIndex(g);
-      for (int64_t oc = 0; oc < g.out_channels; ++oc)
-        for (int64_t ic = 0; ic < icg; ++ic)
-          for (int64_t kh = 0; kh < g.height.filter; ++kh)
-            for (int64_t kw = 0; kw < g.width.filter; ++kw)
-              check(wi(oc, ic, kh, kw), reference::BackpropFilterAt(g, r.a.data(), r.b.data(), oc, ic, kh, kw),
-                    g.batch * g.height.output * g.width.output);
+      ForEachIndex({g.out_channels, icg, g.height.filter, g.width.filter}, [&](int64_t oc, int64_t ic, int64_t kh, int64_t kw) {
+        check(wi(oc, ic, kh, kw), reference::BackpropFilterAt(g, r.a.data(), r.b.data(), oc, ic, kh, kw),
+              g.batch * g.height.output * g.width.output);
+      });
       break;
     }
   }
@@ -310,9 +290,9 @@ TEST_CASE("the workspace stays within its budget, independent of the batch, and 
       const Conv2dGeometry g1 = Resolve(&desc, df, FilterFormat::kHWIO, 1, 64, 56, 56, 64, 3, 3);
       const Conv2dGeometry g64 = Resolve(&desc, df, FilterFormat::kHWIO, 64, 64, 56, 56, 64, 3, 3);
       const Conv2dGeometry g256 = Resolve(&desc, df, FilterFormat::kHWIO, 256, 64, 56, 56, 64, 3, 3);
-      REQUIRE(MakePlan(d, desc, g1, &small, options).ok());
-      REQUIRE(MakePlan(d, desc, g64, &large, options).ok());
-      REQUIRE(MakePlan(d, desc, g256, &larger, options).ok());
+      REQUIRE(check::PlanOf(d, desc, g1, &small, options).ok());
+      REQUIRE(check::PlanOf(d, desc, g64, &large, options).ok());
+      REQUIRE(check::PlanOf(d, desc, g256, &larger, options).ok());
       CAPTURE(large.description());
       // The default budget is about threads x 2 x L2; the batch changes the task count, never the workspace.
       CHECK(small.workspace_bytes() > 0);
@@ -322,7 +302,7 @@ TEST_CASE("the workspace stays within its budget, independent of the batch, and 
 
       options.workspace_budget = 4096;
       Conv2dPlan tight;
-      const Status s = MakePlan(d, desc, g1, &tight, options);
+      const Status s = check::PlanOf(d, desc, g1, &tight, options);
       CHECK(s.code() == StatusCode::kResourceExhausted);
       CHECK(s.message().find("workspace budget of 4096 bytes is below the") != std::string::npos);
       CHECK(s.message().find("one column tile of") != std::string::npos);
@@ -332,7 +312,7 @@ TEST_CASE("the workspace stays within its budget, independent of the batch, and 
       // any thread count (a budget the caller sets may change the partial sums, never the thread count).
       options.workspace_budget = large.workspace_bytes() / 2 + 64;
       Conv2dPlan one;
-      REQUIRE(MakePlan(d, desc, g64, &one, options).ok());
+      REQUIRE(check::PlanOf(d, desc, g64, &one, options).ok());
       CHECK(one.workspace_bytes() <= options.workspace_budget);
       CHECK(one.description().find("1 worker,") != std::string::npos);
       const Conv2dGeometry g2 = Resolve(&desc, df, FilterFormat::kHWIO, 2, 64, 56, 56, 64, 3, 3);

@@ -46,10 +46,7 @@ std::vector<float> ConvertData(const std::vector<float>& v, DataFormat from, Dat
                                int64_t h, int64_t w) {
   const TensorIndex a = IndexOf(from, c, h, w), b = IndexOf(to, c, h, w);
   std::vector<float> out(v.size());
-  for (int64_t in = 0; in < n; ++in)
-    for (int64_t ic = 0; ic < c; ++ic)
-      for (int64_t ih = 0; ih < h; ++ih)
-        for (int64_t iw = 0; iw < w; ++iw) out[b(in, ic, ih, iw)] = v[a(in, ic, ih, iw)];
+  ForEachIndex({n, c, h, w}, [&](int64_t in, int64_t ic, int64_t ih, int64_t iw) { out[b(in, ic, ih, iw)] = v[a(in, ic, ih, iw)]; });
   return out;
 }
 
@@ -57,10 +54,7 @@ std::vector<float> ConvertFilter(const std::vector<float>& v, FilterFormat from,
                                  int64_t i, int64_t kh, int64_t kw) {
   const FilterIndex a = IndexOf(from, o, i, kh, kw), b = IndexOf(to, o, i, kh, kw);
   std::vector<float> out(v.size());
-  for (int64_t io = 0; io < o; ++io)
-    for (int64_t ii = 0; ii < i; ++ii)
-      for (int64_t ih = 0; ih < kh; ++ih)
-        for (int64_t iw = 0; iw < kw; ++iw) out[b(io, ii, ih, iw)] = v[a(io, ii, ih, iw)];
+  ForEachIndex({o, i, kh, kw}, [&](int64_t io, int64_t ii, int64_t ih, int64_t iw) { out[b(io, ii, ih, iw)] = v[a(io, ii, ih, iw)]; });
   return out;
 }
 

@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-#include "src/blas.h"
+#include "src/gemm/openblas.h"
 #include "src/kernels/kernels.h"
 #include "tools/bench_suite.h"
 #include "tools/cli_args.h"
@@ -21,8 +21,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: colconv bench --suite FILE [--mb N] [--threads T] [--dir FWD,BWD_D,BWD_W] [--layout nhwc|nchw]\n"
     "                     [--check] [--no-roof]\n"
-    "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET]), and a gemm-roof row:\n"
-    "  cblas_sgemm of the direction's im2col GEMM (same M, N, K) once per image and group, in the same run.\n"
+    "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET:ALGORITHM]), and a\n"
+    "  gemm-roof row: the GEMM backend on the direction's im2col GEMM (same M, N, K) once per image and group,\n"
+    "  in the same run.\n"
     "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
     "  NCHW with OIHW, as TensorFlow and PyTorch store them.\n";
 
@@ -68,7 +69,7 @@ int BenchCommand(int argc, char** argv) {
   if (!LoadSuite(args.Get("suite"), mb[0], &layers, &error)) return Usage(error);
 
   const int t = static_cast<int>(threads[0]);
-  const blas::CoreInfo core = blas::GetCoreInfo();
+  const gemm::CoreInfo core = gemm::GetCoreInfo();
   const std::string target = kernels::ChooseKernels().target_name;
   std::printf("# colconv bench: %s layout, %d thread(s), Highway target %s, OpenBLAS core %s\n", layout.c_str(), t,
               target.c_str(), core.corename.c_str());
@@ -80,8 +81,8 @@ int BenchCommand(int argc, char** argv) {
   // threaded GEMM; there every convolution is timed first and the GEMMs after.
   const bool interleave = roof && t == 1;
   // The roof runs on OpenBLAS's own threads, as many as colconv's; inside its ops colconv holds OpenBLAS at one.
-  const int saved_blas_threads = blas::Threads();
-  blas::SetThreads(t);
+  const int saved_blas_threads = gemm::DefaultBackend().threads();
+  gemm::DefaultBackend().set_threads(t);
   int failures = 0;
   for (int phase = 0; phase < (roof && !interleave ? 2 : 1); ++phase) {
     for (const Layer& layer : layers) {
@@ -113,7 +114,8 @@ int BenchCommand(int argc, char** argv) {
         } else {
           seconds = MedianSeconds([&] { runner.Run(); });
         }
-        std::printf("%s,%s,colconv[%s],%d,%.4f,%.2f\n", name, DirName(d), target.c_str(), t, seconds * 1e3,
+        std::printf("%s,%s,colconv[%s:%s],%d,%.4f,%.2f\n", name, DirName(d), target.c_str(),
+                    runner.plan().algorithm().c_str(), t, seconds * 1e3,
                     runner.flops() / seconds * 1e-9);
         if (interleave) {
           std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", name, DirName(d), t, roof_seconds * 1e3,
@@ -123,7 +125,7 @@ int BenchCommand(int argc, char** argv) {
       }
     }
   }
-  blas::SetThreads(saved_blas_threads);
+  gemm::DefaultBackend().set_threads(saved_blas_threads);
   return failures == 0 ? 0 : 1;
 }
 

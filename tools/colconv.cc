@@ -5,7 +5,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "src/blas.h"
+#include "src/gemm/openblas.h"
 #include "tools/commands.h"
 
 namespace {
@@ -23,9 +23,9 @@ constexpr const char* kUsage =
 // OpenBLAS had picked, so the commands can say so. A value the user set is never touched.
 void RestartOnTheRightBlasCore(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
-  const std::string core = colconv::blas::RecommendedCoreType();
+  const std::string core = colconv::gemm::RecommendedCoreType();
   if (core.empty()) return;
-  const colconv::blas::CoreInfo picked = colconv::blas::GetCoreInfo();
+  const colconv::gemm::CoreInfo picked = colconv::gemm::GetCoreInfo();
   setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
   setenv("COLCONV_OPENBLAS_PICKED", picked.corename.c_str(), 1);
   std::cerr << "colconv: OpenBLAS picked its " << picked.corename << " kernels on this CPU; running with OPENBLAS_CORETYPE="

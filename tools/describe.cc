@@ -4,6 +4,7 @@
 
 #include "src/shape.h"
 #include "src/str_cat.h"
+#include "tools/plan_of.h"
 
 namespace colconv {
 namespace cli {
@@ -43,6 +44,19 @@ void DescribeGeometry(std::ostream& os, Direction direction, const Conv2dDesc& d
        << (fits.empty() ? "none" : ListRange(fits))
        << (desc.padding == Padding::kSame ? SamePadsNote(d, s.output, s, fits) : "") << "\n";
   }
+}
+
+void DescribeAlgorithm(std::ostream& os, Direction direction, const Conv2dDesc& desc, const Conv2dGeometry& g) {
+  PlanOptions options;
+  options.own_workspace = false;
+  Conv2dPlan plan;
+  const Status s = check::PlanOf(direction, desc, g, &plan, options);
+  if (!s.ok()) {
+    os << "  algorithm: none: " << s.message() << "\n";
+    return;
+  }
+  os << "  algorithm: " << plan.algorithm() << "; declined first: " << plan.declined_algorithms() << "\n"
+     << "  plan: " << plan.description() << "\n";
 }
 
 std::string TorchEquivalent(Direction direction, const Conv2dGeometry& g) {

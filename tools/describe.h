@@ -16,6 +16,9 @@ std::string FormatShape(const Shape4& shape);
 // input sizes that give the same out_backprop.
 void DescribeGeometry(std::ostream& os, Direction direction, const Conv2dDesc& desc, const Conv2dGeometry& g);
 
+// The algorithm a plan of this problem runs, and why the ones the planner asked before it declined.
+void DescribeAlgorithm(std::ostream& os, Direction direction, const Conv2dDesc& desc, const Conv2dGeometry& g);
+
 // The equivalent PyTorch call, or why there is none.
 std::string TorchEquivalent(Direction direction, const Conv2dGeometry& g);
 

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "colconv/conv2d.h"
-#include "src/blas.h"
+#include "src/gemm/openblas.h"
 #include "src/cpu_info.h"
 #include "src/kernels/kernels.h"
 #include "tools/commands.h"
@@ -24,7 +24,7 @@ int InfoCommand(int argc, char**) {
   for (int64_t t : kernels::RunnableTargets()) std::printf("%s ", kernels::TargetName(t));
   const kernels::KernelTable chosen = kernels::ChooseKernels();
   std::printf("\nHighway target chosen: %s (%zu floats per vector)\n", chosen.target_name, chosen.lanes);
-  const blas::CoreInfo core = blas::GetCoreInfo();
+  const gemm::CoreInfo core = gemm::GetCoreInfo();
   std::printf("OpenBLAS: %s\n", core.config.c_str());
   std::printf("OpenBLAS core: %s on a CPU with %s", core.corename.c_str(), X86LevelName(core.cpu));
   if (const char* picked = std::getenv("COLCONV_OPENBLAS_PICKED")) {

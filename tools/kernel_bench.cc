@@ -9,7 +9,7 @@
 
 #include "hwy/aligned_allocator.h"
 #include "hwy/targets.h"
-#include "src/conv_common.h"
+#include "src/algorithms/im2col_gemm.h"
 #include "src/kernels/kernels.h"
 #include "src/plan.h"
 #include "src/shape.h"
@@ -52,20 +52,21 @@ bool TileOf(const Layer& l, bool nhwc, BenchTile* b) {
   const DataFormat data = nhwc ? DataFormat::kNHWC : DataFormat::kNCHW;
   const FilterFormat filter = nhwc ? FilterFormat::kHWIO : FilterFormat::kOIHW;
   Conv2dGeometry geometry;
-  std::shared_ptr<internal::PlanImpl> plan;
+  std::shared_ptr<const internal::Plan> plan;
   if (!ResolveForward(l.Desc(data, filter), l.SrcShape(data), l.WeightsShape(filter), &geometry).ok() ||
       !internal::MakePlan(Direction::kForward, geometry, PlanOptions(), &plan).ok() ||
-      plan->algorithm != internal::Algorithm::kIm2colGemm) {
+      std::string(plan->algorithm->name()) != "im2col_gemm") {
     return false;
   }
+  const internal::Im2colTiling tiling(Direction::kForward, plan->geometry);
   b->shape = l.name;
   b->nhwc = nhwc;
-  b->g = internal::ColGeometryOf(geometry);
-  const int64_t centre_tile = plan->pixels / 2 / plan->tile_pixels;
-  const int64_t p0 = centre_tile * plan->tile_pixels, p1 = std::min(plan->pixels, p0 + plan->tile_pixels);
-  b->t = {0, geometry.in_channels_per_group(), p0, p1, 0, plan->tile_k, plan->k_order};
+  b->g = tiling.cols;
+  const int64_t centre_tile = tiling.pixels / 2 / tiling.tile_pixels;
+  const internal::Range px = tiling.PixelTile(centre_tile);
+  b->t = tiling.Tile(0, px, {0, tiling.tile_k});
   b->image_floats = l.ih * l.iw * l.ic;
-  b->col_floats = (p1 - p0) * plan->tile_k;
+  b->col_floats = px.size() * tiling.tile_k;
   return true;
 }
 

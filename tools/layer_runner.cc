@@ -4,10 +4,11 @@
 #include <array>
 #include <cmath>
 
-#include "src/blas.h"
+#include "src/gemm/gemm.h"
 #include "src/layout.h"
 #include "src/reference/reference.h"
 #include "src/shape.h"
+#include "tools/plan_of.h"
 
 namespace colconv {
 namespace cli {
@@ -60,21 +61,7 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
   PlanOptions options;
   options.num_threads = threads;
   options.own_workspace = false;
-  if (s.ok()) {
-    const Shape4 src = g.src_shape();
-    switch (direction) {
-      case Direction::kForward:
-        s = Conv2dPlan::CreateForward(desc, src, g.weights_shape(), &plan_, options);
-        break;
-      case Direction::kBackpropInput:
-        s = Conv2dPlan::CreateBackpropInput(desc, {src[0], src[1], src[2], src[3]}, g.weights_shape(), g.dst_shape(),
-                                            &plan_, options);
-        break;
-      case Direction::kBackpropFilter:
-        s = Conv2dPlan::CreateBackpropFilter(desc, src, g.weights_shape(), g.dst_shape(), &plan_, options);
-        break;
-    }
-  }
+  if (s.ok()) s = check::PlanOf(direction, desc, g, &plan_, options);
   if (!s.ok()) {
     *error = layer.name + ": " + s.message();
     return false;
@@ -90,20 +77,17 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
   // backprop-filter (P x K)^T . P x OCg.
   const int64_t pixels = g.height.output * g.width.output;
   const int64_t k = g.height.filter * g.width.filter * g.in_channels_per_group(), ocg = g.out_channels_per_group();
-  switch (direction) {
-    case Direction::kForward:
-      m_ = pixels, n_ = ocg, k_ = k;
-      break;
-    case Direction::kBackpropInput:
-      m_ = pixels, n_ = k, k_ = ocg, trans_b_ = true;
-      break;
-    case Direction::kBackpropFilter:
-      m_ = k, n_ = ocg, k_ = pixels, trans_a_ = true;
-      break;
-  }
-  gemm_a_ = Pattern(static_cast<size_t>(m_ * k_), 5);
-  gemm_b_ = Pattern(static_cast<size_t>(k_ * n_), 6);
-  gemm_c_ = Pattern(static_cast<size_t>(m_ * n_), 7);
+  int64_t m = pixels, n = ocg, inner = k;
+  if (direction == Direction::kBackpropInput) n = k, inner = ocg;
+  if (direction == Direction::kBackpropFilter) m = k, inner = pixels;
+  gemm_a_ = Pattern(static_cast<size_t>(m * inner), 5);
+  gemm_b_ = Pattern(static_cast<size_t>(inner * n), 6);
+  gemm_c_ = Pattern(static_cast<size_t>(m * n), 7);
+  const float* a = gemm_a_.get();
+  const float* b = gemm_b_.get();
+  roof_a_ = direction == Direction::kBackpropFilter ? gemm::Transposed(a, m, inner, m) : gemm::RowMajor(a, m, inner, inner);
+  roof_b_ = direction == Direction::kBackpropInput ? gemm::Transposed(b, inner, n, inner) : gemm::RowMajor(b, inner, n, n);
+  roof_c_ = gemm::RowMajor(gemm_c_.get(), m, n, n);
   return true;
 }
 
@@ -126,8 +110,7 @@ void LayerRunner::RunGemmRoof() {
   const bool sums_images = direction_ == Direction::kBackpropFilter;
   for (int64_t call = 0; call < layer_.mb * layer_.g; ++call) {
     const float beta = sums_images && call % layer_.mb != 0 ? 1.0f : 0.0f;
-    blas::Sgemm(trans_a_, trans_b_, m_, n_, k_, gemm_a_.get(), trans_a_ ? m_ : k_, gemm_b_.get(), trans_b_ ? k_ : n_,
-                beta, gemm_c_.get(), n_);
+    gemm::DefaultBackend().Multiply(roof_a_, roof_b_, beta, roof_c_);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "colconv/conv2d.h"
 #include "hwy/aligned_allocator.h"
+#include "src/gemm/gemm.h"
 #include "tools/bench_suite.h"
 
 namespace colconv {
@@ -42,8 +43,8 @@ class LayerRunner {
   Buffer a_, b_, out_, workspace_;
   Buffer gemm_a_, gemm_b_, gemm_c_;
   size_t out_count_ = 0;
-  int64_t m_ = 0, n_ = 0, k_ = 0;
-  bool trans_a_ = false, trans_b_ = false;
+  gemm::ConstMatrix roof_a_, roof_b_;
+  gemm::Matrix roof_c_;
 };
 
 }  // namespace cli

@@ -152,6 +152,7 @@ int ShapeCommand(int argc, char** argv) {
   }
   std::cout << op << "\n";
   DescribeGeometry(std::cout, direction, desc, g);
+  DescribeAlgorithm(std::cout, direction, desc, g);
   if (args.Has("torch")) std::cout << "  PyTorch: " << TorchEquivalent(direction, g) << "\n";
   return 0;
 }

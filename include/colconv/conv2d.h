@@ -139,6 +139,10 @@ class COLCONV_API Conv2dPlan {
   size_t workspace_bytes() const;
   // What runs: algorithm, SIMD target and tiles, for logs and benchmarks.
   std::string description() const;
+  // The algorithm that computes the problem ("im2col_gemm", "pointwise_gemm", ...), and why each algorithm the
+  // planner asked before it declined ("empty: the result has elements to compute; ...").
+  std::string algorithm() const;
+  std::string declined_algorithms() const;
 
   // workspace: nullptr uses the plan's own (or, when it is in use by another thread or the plan has none,
   // a temporary one); otherwise at least workspace_bytes() bytes that no other run uses at the same time.
@@ -151,6 +155,23 @@ class COLCONV_API Conv2dPlan {
  private:
   std::shared_ptr<const internal::PlanImpl> impl_;
 };
+
+// One-shot ops, the C API's in C++: each problem's plan is made on first use and kept (a cache of recent problems
+// shared by all threads), and runs use a per-thread workspace that only grows, so repeated calls allocate nothing.
+// Arguments are validated as Conv2dPlan::Create* validates them; on error nothing is written.
+COLCONV_API Status Conv2dForward(const Conv2dDesc& desc, const Shape4& src_shape, const float* src,
+                                 const Shape4& weights_shape, const float* weights, float* dst);
+COLCONV_API Status Conv2dBackpropInput(const Conv2dDesc& desc, const std::vector<int64_t>& input_sizes,
+                                       const Shape4& weights_shape, const float* weights,
+                                       const Shape4& diff_dst_shape, const float* diff_dst, float* diff_src);
+COLCONV_API Status Conv2dBackpropFilter(const Conv2dDesc& desc, const Shape4& src_shape, const float* src,
+                                        const Shape4& weights_sizes, const Shape4& diff_dst_shape,
+                                        const float* diff_dst, float* diff_weights);
+
+// The shape of backprop-input's result: input_sizes (4 values, or TensorFlow's 2) resolved and validated.
+COLCONV_API Status InferConv2dBackpropInputShape(const Conv2dDesc& desc, const std::vector<int64_t>& input_sizes,
+                                                 const Shape4& weights_shape, const Shape4& diff_dst_shape,
+                                                 Shape4* diff_src_shape);
 
 // Threads colconv's ops use: 0 (default) follows the calling thread's TBB arena.
 COLCONV_API Status SetNumThreads(int num_threads);

@@ -1,22 +1,36 @@
+// The one Highway dispatch unit: every kernel family compiled once per target, exported as one table.
 #include "src/kernels/kernels.h"
 
-#include <stdexcept>
-
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "src/kernels/kernels.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "hwy/targets.h"
-#include "src/kernels/dispatch.h"
+#include "src/kernels/col2im-inl.h"
+#include "src/kernels/im2col-inl.h"
 
+HWY_BEFORE_NAMESPACE();
+namespace colconv {
+namespace kernels {
+namespace HWY_NAMESPACE {
+
+KernelTable GetKernelTable() {
+  return {&Im2colNhwc, &Im2colNchw, &Col2imNhwc, &Col2imNchw, HWY_TARGET, hwy::TargetName(HWY_TARGET),
+          hwy::HWY_NAMESPACE::Lanes(hwy::HWY_NAMESPACE::ScalableTag<float>())};
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace colconv
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace colconv {
 namespace kernels {
 
-KernelTable ChooseKernels() {
-  const TargetKernels<Im2colFn> im2col = ChooseIm2col();
-  const TargetKernels<Col2imFn> col2im = ChooseCol2im();
-  // Both tables come from the same dispatch decision; a mismatch would mean two builds mixed in one binary.
-  if (im2col.target != col2im.target) throw std::logic_error("im2col and col2im dispatched to different targets");
-  return {im2col.nhwc, im2col.nchw, col2im.nhwc, col2im.nchw, im2col.target, hwy::TargetName(im2col.target),
-          im2col.lanes};
-}
+HWY_EXPORT(GetKernelTable);
+
+KernelTable ChooseKernels() { return HWY_DYNAMIC_DISPATCH(GetKernelTable)(); }
 
 std::vector<int64_t> CompiledTargets() {
   std::vector<int64_t> targets;
@@ -30,3 +44,4 @@ const char* TargetName(int64_t target) { return hwy::TargetName(target); }
 
 }  // namespace kernels
 }  // namespace colconv
+#endif

@@ -1,4 +1,5 @@
-// The kernel table a plan binds to, and the Highway targets this build has.
+// The kernel table a plan binds to, and the Highway targets this build has. src/kernels/kernels.cc is the one
+// Highway dispatch unit: it compiles every kernel family (*-inl.h) once per target and exports one table.
 #ifndef COLCONV_SRC_KERNELS_KERNELS_H_
 #define COLCONV_SRC_KERNELS_KERNELS_H_
 
@@ -12,13 +13,13 @@ namespace colconv {
 namespace kernels {
 
 struct KernelTable {
-  Im2colFn im2col_nhwc;
-  Im2colFn im2col_nchw;
+  Im2colFn im2col_nhwc;  // pixel rows, tap-major
+  Im2colFn im2col_nchw;  // K rows, either order
   Col2imFn col2im_nhwc;
   Col2imFn col2im_nchw;
-  int64_t target;
+  int64_t target;        // the HWY_* bit the kernels were compiled for
   const char* target_name;
-  size_t lanes;
+  size_t lanes;          // floats per vector on that target
 };
 
 // The kernels of the best target the CPU supports (or hwy::SetSupportedTargetsForTest allows).

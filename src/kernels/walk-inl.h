@@ -31,8 +31,8 @@ void ForEachNhwcEntry(const ColGeometry& g, const ColTile& t, int64_t ld, Visit&
   for (int64_t p = t.p0; p < t.p1; ++p) {
     TapCursor tap = first;
     for (int64_t k = t.k0; k < t.k1; ++k, tap.Next()) {
-      const int64_t ih = oh * g.stride_h - g.pad_top + tap.kh * g.dilation_h;
-      const int64_t iw = ow * g.stride_w - g.pad_left + tap.kw * g.dilation_w;
+      const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, tap.kh, g.dilation_h);
+      const int64_t iw = TapInput(ow, g.stride_w, g.pad_left, tap.kw, g.dilation_w);
       const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
       visit((p - t.p0) * ld + (k - t.k0), inside ? (ih * g.in_w + iw) * g.channels + t.channel0 + tap.c : -1);
     }

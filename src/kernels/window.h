@@ -10,6 +10,14 @@
 namespace colconv {
 namespace kernels {
 
+// The input position that filter tap `tap` reads when the window sits on output position `out`, along one
+// dimension: the one formula the kernels' walks, their oracle and the reference share. T is int64_t in the
+// kernels, a 128-bit integer in the reference, where pads and dilations may be anywhere in int64.
+template <typename T>
+constexpr T TapInput(T out, int64_t stride, int64_t pad, int64_t tap, int64_t dilation) {
+  return out * stride - pad + T(tap) * dilation;
+}
+
 // Output positions o in [o_begin, o_end) whose input position o * stride - pad + tap_offset lies in
 // [0, in_size), intersected with [lo, hi). tap_offset = k * dilation.
 struct OutputSpan {

@@ -1,5 +1,7 @@
 #include "src/reference/columns.h"
 
+#include "src/kernels/window.h"
+
 namespace colconv {
 namespace reference {
 
@@ -9,8 +11,8 @@ int64_t ColumnSource(const kernels::ColGeometry& g, const kernels::ColTile& t, b
   const int64_t c = t.channel0 + (tap_major ? k % t.channels : k / taps);
   const int64_t tap = tap_major ? k / t.channels : k % taps;
   const int64_t oh = p / g.out_w, ow = p % g.out_w;
-  const int64_t ih = oh * g.stride_h - g.pad_top + (tap / g.kernel_w) * g.dilation_h;
-  const int64_t iw = ow * g.stride_w - g.pad_left + (tap % g.kernel_w) * g.dilation_w;
+  const int64_t ih = kernels::TapInput(oh, g.stride_h, g.pad_top, tap / g.kernel_w, g.dilation_h);
+  const int64_t iw = kernels::TapInput(ow, g.stride_w, g.pad_left, tap % g.kernel_w, g.dilation_w);
   if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) return -1;
   return nhwc ? (ih * g.in_w + iw) * g.channels + c : (c * g.in_h + ih) * g.in_w + iw;
 }

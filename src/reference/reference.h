@@ -5,6 +5,7 @@
 #ifndef COLCONV_SRC_REFERENCE_REFERENCE_H_
 #define COLCONV_SRC_REFERENCE_REFERENCE_H_
 
+#include <cmath>
 #include <cstdint>
 
 #include "colconv/conv2d.h"
@@ -16,6 +17,10 @@ namespace reference {
 struct Value {
   double value = 0;
   double magnitude = 0;
+  void Add(double a, double b) {
+    value += a * b;
+    magnitude += std::fabs(a * b);
+  }
 };
 
 // dst[n, oc, oh, ow]

@@ -1,20 +1,16 @@
-#include "src/blas.h"
-
+// Which core OpenBLAS runs, and whether it suits the CPU.
 #include <cblas.h>
+#include <strings.h>
 
-#include <cstring>
 #include <mutex>
 
+#include "src/gemm/openblas.h"
 #include "src/str_cat.h"
 #include "src/warnings.h"
 
 namespace colconv {
-namespace blas {
+namespace gemm {
 namespace {
-
-std::mutex g_threads_mutex;
-int g_scopes = 0;
-int g_saved_threads = 1;
 
 // The widest ISA an OpenBLAS x86 core name stands for; kOther for names it does not know.
 enum class CoreLevel { kUnknown, kSse, kAvx, kAvx2, kAvx512 };
@@ -33,30 +29,6 @@ CoreLevel LevelOf(const std::string& core) {
 }
 
 }  // namespace
-
-void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-           int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a,
-              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
-}
-
-int Threads() { return openblas_get_num_threads(); }
-
-void SetThreads(int threads) { openblas_set_num_threads(threads); }
-
-SingleThreadScope::SingleThreadScope() {
-  std::lock_guard<std::mutex> lock(g_threads_mutex);
-  if (g_scopes++ == 0) {
-    g_saved_threads = openblas_get_num_threads();
-    if (g_saved_threads != 1) openblas_set_num_threads(1);
-  }
-}
-
-SingleThreadScope::~SingleThreadScope() {
-  std::lock_guard<std::mutex> lock(g_threads_mutex);
-  if (--g_scopes == 0 && g_saved_threads != 1) openblas_set_num_threads(g_saved_threads);
-}
 
 std::string RecommendCore(const std::string& core, X86Level cpu) {
   const CoreLevel level = LevelOf(core);
@@ -89,5 +61,5 @@ void WarnOnceIfCoreBelowCpu() {
   });
 }
 
-}  // namespace blas
+}  // namespace gemm
 }  // namespace colconv

@@ -1,14 +1,13 @@
-// The C API: converts C arguments, checks their pointers, and runs the C++ plans. Nothing escapes as an
+// The C API: converts C arguments into requests for the wall (src/api/wall.h). Nothing escapes as an
 // exception; every failure becomes a status and this thread's last-error message.
 #include <array>
 #include <cstring>
-#include <exception>
-#include <new>
 #include <string>
 
 #include "colconv/colconv.h"
 #include "colconv/conv2d.h"
-#include "src/plan_cache.h"
+#include "src/api/plan_cache.h"
+#include "src/api/wall.h"
 #include "src/shape.h"
 #include "src/str_cat.h"
 #include "src/warnings.h"
@@ -30,17 +29,11 @@ int EnumValue(const Enum& field) {
   return value;
 }
 
+// Every C entry point: the wall's exception guard, then this thread's message.
 template <typename F>
 colconv_status Api(F&& body) {
   t_last_error.clear();
-  Status s;
-  try {
-    s = body();
-  } catch (const std::bad_alloc&) {
-    s = Status(StatusCode::kResourceExhausted, "colconv: out of memory");
-  } catch (const std::exception& e) {
-    s = Status(StatusCode::kInternal, StrCat("colconv: internal error: ", e.what()));
-  }
+  const Status s = internal::Guarded(body);
   if (!s.ok()) t_last_error = s.message();
   return static_cast<colconv_status>(s.code());
 }
@@ -69,40 +62,27 @@ Status ReadShape(const char* op, const char* name, const int64_t* values, Shape4
   return Status();
 }
 
-// A data pointer may be NULL only when its tensor has no elements.
-Status CheckData(const char* op, const char* name, const void* data, const Shape4& shape) {
-  if (data != nullptr || NumElements(shape) == 0) return Status();
-  return Status(StatusCode::kInvalidArgument,
-                StrCat(op, ": ", name, " is NULL but its tensor [", shape[0], ", ", shape[1], ", ", shape[2], ", ",
-                       shape[3], "] has ", NumElements(shape), " elements"));
-}
-
-// Reads one op's arguments, finds its plan and checks its data pointers (named as in colconv.h), then runs it
-// with this thread's workspace. out_backprop's shape is read for the backprops only.
-template <typename Run>
+// Reads one op's attributes and shapes (named as in colconv.h) into a request, then takes the one-shot path.
+// out_backprop's shape is read for the backprops only.
 Status RunOp(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
-             std::array<const int64_t*, 3> shapes, std::array<const char*, 3> data_names,
-             std::array<const void*, 3> data, Run&& run) {
+             std::array<const int64_t*, 3> shapes, const internal::OpTensors& tensors) {
   const char* op = OpName(direction);
-  Conv2dDesc desc;
-  Shape4 input{}, filter{}, out_backprop{};
-  Status s = ReadAttrs(op, attrs, &desc);
+  internal::Request request;
+  request.direction = direction;
+  Shape4 input{};
+  Status s = ReadAttrs(op, attrs, &request.desc);
   if (s.ok()) s = ReadShape(op, shape_names[0], shapes[0], &input);
-  if (s.ok()) s = ReadShape(op, shape_names[1], shapes[1], &filter);
-  if (s.ok() && direction != Direction::kForward) s = ReadShape(op, shape_names[2], shapes[2], &out_backprop);
-  Conv2dPlan plan;
-  if (s.ok()) s = CachedPlan({direction, desc, {input.begin(), input.end()}, filter, out_backprop}, &plan);
+  if (s.ok()) s = ReadShape(op, shape_names[1], shapes[1], &request.filter);
+  if (s.ok() && direction != Direction::kForward) s = ReadShape(op, shape_names[2], shapes[2], &request.out_backprop);
   if (!s.ok()) return s;
-  const std::array<Shape4, 3> operand_shapes = OperandShapes(plan.geometry(), direction);
-  for (int i = 0; i < 3 && s.ok(); ++i) s = CheckData(op, data_names[i], data[i], operand_shapes[i]);
-  return s.ok() ? run(plan, ThreadWorkspace(plan.workspace_bytes())) : s;
+  request.input.assign(input.begin(), input.end());
+  return internal::RunOneShot(request, tensors);
 }
 
 }  // namespace
 }  // namespace colconv
 
 using colconv::Conv2dDesc;
-using colconv::Conv2dPlan;
 using colconv::Direction;
 using colconv::Shape4;
 using colconv::Status;
@@ -140,8 +120,7 @@ colconv_status colconv_conv2d(const colconv_conv2d_attrs* attrs, const int64_t i
                               const int64_t filter_shape[4], const float* filter, float* output) {
   return colconv::Api([&] {
     return colconv::RunOp(Direction::kForward, attrs, {"input_shape", "filter_shape", ""},
-                          {input_shape, filter_shape, nullptr}, {"input", "filter", "output"}, {input, filter, output},
-                          [&](const Conv2dPlan& plan, void* ws) { return plan.Forward(input, filter, output, ws); });
+                          {input_shape, filter_shape, nullptr}, {{"input", "filter", "output"}, input, filter, output});
   });
 }
 
@@ -150,11 +129,9 @@ colconv_status colconv_conv2d_backprop_input(const colconv_conv2d_attrs* attrs, 
                                              const int64_t out_backprop_shape[4], const float* out_backprop,
                                              float* in_backprop) {
   return colconv::Api([&] {
-    return colconv::RunOp(
-        Direction::kBackpropInput, attrs, {"input_sizes", "filter_shape", "out_backprop_shape"},
-        {input_sizes, filter_shape, out_backprop_shape}, {"filter", "out_backprop", "in_backprop"},
-        {filter, out_backprop, in_backprop},
-        [&](const Conv2dPlan& plan, void* ws) { return plan.BackpropInput(filter, out_backprop, in_backprop, ws); });
+    return colconv::RunOp(Direction::kBackpropInput, attrs, {"input_sizes", "filter_shape", "out_backprop_shape"},
+                          {input_sizes, filter_shape, out_backprop_shape},
+                          {{"filter", "out_backprop", "in_backprop"}, filter, out_backprop, in_backprop});
   });
 }
 
@@ -163,11 +140,9 @@ colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_attrs* attrs,
                                               const int64_t out_backprop_shape[4], const float* out_backprop,
                                               float* filter_backprop) {
   return colconv::Api([&] {
-    return colconv::RunOp(
-        Direction::kBackpropFilter, attrs, {"input_shape", "filter_sizes", "out_backprop_shape"},
-        {input_shape, filter_sizes, out_backprop_shape}, {"input", "out_backprop", "filter_backprop"},
-        {input, out_backprop, filter_backprop},
-        [&](const Conv2dPlan& plan, void* ws) { return plan.BackpropFilter(input, out_backprop, filter_backprop, ws); });
+    return colconv::RunOp(Direction::kBackpropFilter, attrs, {"input_shape", "filter_sizes", "out_backprop_shape"},
+                          {input_shape, filter_sizes, out_backprop_shape},
+                          {{"input", "out_backprop", "filter_backprop"}, input, out_backprop, filter_backprop});
   });
 }
 
@@ -187,7 +162,7 @@ int colconv_get_num_threads(void) { return colconv::GetNumThreads(); }
 
 colconv_status colconv_set_workspace_budget(size_t bytes) {
   return colconv::Api([&] {
-    colconv::SetCachedPlanBudget(bytes);
+    colconv::internal::SetCachedPlanBudget(bytes);
     return Status();
   });
 }

@@ -1,26 +1,24 @@
-#include "src/plan_cache.h"
+#include "src/api/plan_cache.h"
 
-#include <cstring>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <tuple>
 
 #include "src/kernels/kernels.h"
-#include "src/parallel.h"
 
 namespace colconv {
+namespace internal {
 namespace {
 
 constexpr size_t kCapacity = 64;
 
-// Everything a plan depends on: the request, the thread count and budget it is made for, and the SIMD target
-// (which tests may switch).
+// Everything a plan depends on: the request, the budget it is made for, the SIMD target (which tests may switch)
+// and the GEMM backend.
 using Key = std::tuple<int, int, int, std::array<int64_t, 2>, std::array<int64_t, 2>, int, std::array<int64_t, 4>,
-                       int64_t, std::vector<int64_t>, Shape4, Shape4, int, size_t, int64_t>;
+                       int64_t, std::vector<int64_t>, Shape4, Shape4, size_t, int64_t, const gemm::Backend*>;
 
 struct Entry {
-  Conv2dPlan plan;
+  std::shared_ptr<const Plan> plan;
   uint64_t last_use;
 };
 
@@ -29,24 +27,23 @@ std::map<Key, Entry> g_plans;
 uint64_t g_clock = 0;
 size_t g_budget = 0;
 
-Key KeyOf(const PlanRequest& r, int threads, size_t budget) {
+Key KeyOf(const Request& r, size_t budget) {
   const Conv2dDesc& d = r.desc;
   return Key(static_cast<int>(r.direction), static_cast<int>(d.data_format), static_cast<int>(d.filter_format),
              d.strides, d.dilations, static_cast<int>(d.padding), d.explicit_paddings, d.groups, r.input, r.filter,
-             r.direction == Direction::kForward ? Shape4{} : r.out_backprop, threads, budget,
-             kernels::ChooseKernels().target);
+             r.direction == Direction::kForward ? Shape4{} : r.out_backprop, budget, kernels::ChooseKernels().target,
+             &gemm::DefaultBackend());
 }
 
 }  // namespace
 
-Status CachedPlan(const PlanRequest& request, Conv2dPlan* plan) {
-  const int threads = EffectiveNumThreads(0);
+Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
   size_t budget;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     budget = g_budget;
   }
-  const Key key = KeyOf(request, threads, budget);
+  const Key key = KeyOf(request, budget);
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = g_plans.find(key);
@@ -57,27 +54,12 @@ Status CachedPlan(const PlanRequest& request, Conv2dPlan* plan) {
     }
   }
   // Made outside the lock: planning is the slow part, and two threads racing on one new problem both succeed.
+  Conv2dGeometry geometry;
+  Status s = Resolve(request, &geometry);
   PlanOptions options;
-  options.num_threads = threads;
   options.workspace_budget = budget;
-  options.own_workspace = false;
-  Conv2dPlan made;
-  Status s;
-  switch (request.direction) {
-    case Direction::kForward:
-      s = Conv2dPlan::CreateForward(request.desc, {request.input[0], request.input[1], request.input[2], request.input[3]},
-                                    request.filter, &made, options);
-      break;
-    case Direction::kBackpropInput:
-      s = Conv2dPlan::CreateBackpropInput(request.desc, request.input, request.filter, request.out_backprop, &made,
-                                          options);
-      break;
-    case Direction::kBackpropFilter:
-      s = Conv2dPlan::CreateBackpropFilter(request.desc,
-                                           {request.input[0], request.input[1], request.input[2], request.input[3]},
-                                           request.filter, request.out_backprop, &made, options);
-      break;
-  }
+  std::shared_ptr<const Plan> made;
+  if (s.ok()) s = MakePlan(request.direction, geometry, options, &made);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_plans.size() >= kCapacity) {
@@ -111,4 +93,5 @@ void SetCachedPlanBudget(size_t bytes) {
   g_plans.clear();
 }
 
+}  // namespace internal
 }  // namespace colconv

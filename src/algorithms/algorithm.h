@@ -1,0 +1,78 @@
+// An algorithm is one way to compute a convolution. The planner (src/plan.cc) asks the registered algorithms in
+// order (src/algorithms/registry.cc) whether they compute a problem; the first that does plans it once (tiles,
+// tasks, workspace bookings) into an Executable, which every run of the plan calls.
+#ifndef COLCONV_SRC_ALGORITHMS_ALGORITHM_H_
+#define COLCONV_SRC_ALGORITHMS_ALGORITHM_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "colconv/conv2d.h"
+#include "src/gemm/gemm.h"
+#include "src/kernels/kernels.h"
+#include "src/task_space.h"
+#include "src/workspace.h"
+
+namespace colconv {
+namespace internal {
+
+// What an algorithm is asked about: one resolved problem, and what its plan may use. The geometry is the plan's
+// own, which outlives every executable made from it: executables may keep references to it.
+struct Problem {
+  Direction direction;
+  const Conv2dGeometry& geometry;
+  const gemm::Backend& gemm;
+  size_t workspace_budget;  // the caller's bound on the workspace; 0 for the default (which bounds workers only)
+};
+
+// The tensors of one run, by role; each direction sets the ones it reads and the one it writes.
+struct Operands {
+  const float* src = nullptr;       // forward, backprop-filter
+  const float* weights = nullptr;   // forward, backprop-input
+  const float* diff_dst = nullptr;  // backprop-input, backprop-filter
+  float* dst = nullptr;             // forward's result
+  float* diff_src = nullptr;        // backprop-input's result
+  float* diff_weights = nullptr;    // backprop-filter's result
+};
+
+// What a run of an executable works with.
+struct RunContext {
+  const Conv2dGeometry& geometry;
+  const kernels::KernelTable& kernels;
+  const gemm::Backend& gemm;
+  const Workspace& workspace;
+  int workers;
+};
+
+// One algorithm planned for one problem: immutable, run by any number of threads, each with its own workspace.
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  // The tasks of the run's parallel loop.
+  const TaskSpace& tasks() const { return tasks_; }
+  // The tiles, for the plan's description ("of 256 px x 576 k"); "" when there are none.
+  virtual std::string Describe() const { return ""; }
+  virtual void Run(const RunContext& ctx, const Operands& io) const = 0;
+
+ protected:
+  void set_tasks(const TaskSpace& tasks) { tasks_ = tasks; }
+
+ private:
+  TaskSpace tasks_;
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  virtual const char* name() const = 0;
+  // Why this algorithm does not compute the problem, or "" when it does.
+  virtual std::string Declines(const Problem& problem) const = 0;
+  // Plans a problem it computes: tiles and tasks, with its workspace booked in *layout.
+  virtual std::unique_ptr<const Executable> Plan(const Problem& problem, WorkspaceLayout* layout) const = 0;
+};
+
+}  // namespace internal
+}  // namespace colconv
+
+#endif  // COLCONV_SRC_ALGORITHMS_ALGORITHM_H_

@@ -1,0 +1,63 @@
+#include "src/algorithms/filter_matrix.h"
+
+#include "src/algorithms/common.h"
+#include "src/parallel.h"
+
+namespace colconv {
+namespace internal {
+namespace {
+
+constexpr const char* kPacked = "packed_weights";
+// Reordering runs over blocks of this many output channels of one group.
+constexpr int64_t kOcChunk = 16;
+
+}  // namespace
+
+FilterMatrix::FilterMatrix(const Conv2dGeometry& g)
+    : k_order_(g.data_format == DataFormat::kNHWC || g.filter_format == FilterFormat::kHWIO
+                   ? kernels::KOrder::kTapMajor
+                   : kernels::KOrder::kChannelMajor),
+      packed_(g.data_format == DataFormat::kNHWC && g.filter_format == FilterFormat::kOIHW),
+      hwio_(g.filter_format == FilterFormat::kHWIO),
+      groups_(g.groups),
+      icg_(g.in_channels_per_group()),
+      k_(g.height.filter * g.width.filter * icg_),
+      ocg_(g.out_channels_per_group()) {}
+
+void FilterMatrix::Book(WorkspaceLayout* layout) const {
+  if (packed_) layout->Book(kPacked, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
+}
+
+const float* FilterMatrix::Prepare(const RunContext& ctx, const float* weights) const {
+  if (!packed_) return weights;
+  float* packed = ctx.workspace.Get<float>(kPacked);
+  const int64_t icg = icg_, taps = k_ / icg, chunks = CeilDiv(ocg_, kOcChunk);
+  // packed[(group * K + tap * ICg + ic) * OCg + oc] = oihw[((group * OCg + oc) * ICg + ic) * taps + tap]
+  ForEachTask(ctx.workers, groups_ * chunks, [&](int, int64_t task) {
+    const int64_t group = task / chunks;
+    const Range oc = BlockOf(task % chunks, kOcChunk, ocg_);
+    float* out = packed + group * k_ * ocg_;
+    for (int64_t o = oc.begin; o < oc.end; ++o) {
+      const float* in = weights + (group * ocg_ + o) * k_;
+      for (int64_t ic = 0; ic < icg; ++ic)
+        for (int64_t tap = 0; tap < taps; ++tap) out[(tap * icg + ic) * ocg_ + o] = in[ic * taps + tap];
+    }
+  });
+  return packed;
+}
+
+void FilterMatrix::Unpack(const float* packed, float* oihw, int workers) const {
+  const int64_t icg = icg_, taps = k_ / icg, chunks = CeilDiv(ocg_, kOcChunk);
+  ForEachTask(workers, groups_ * chunks, [&](int, int64_t task) {
+    const int64_t group = task / chunks;
+    const Range oc = BlockOf(task % chunks, kOcChunk, ocg_);
+    const float* in = packed + group * k_ * ocg_;
+    for (int64_t row = 0; row < k_; ++row) {
+      const int64_t tap = row / icg, ic = row % icg;
+      for (int64_t o = oc.begin; o < oc.end; ++o) oihw[((group * ocg_ + o) * icg + ic) * taps + tap] = in[row * ocg_ + o];
+    }
+  });
+}
+
+}  // namespace internal
+}  // namespace colconv
