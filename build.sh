@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(g++ pkg-config meson ninja-build python3 libhwy-dev libtbb-dev libopenblas-dev doctest-dev)
+PACKAGES=(g++ pkg-config meson ninja-build python3 libhwy-dev libtbb-dev libopenblas-dev libdnnl-dev doctest-dev)
 # The Python binding's tests run with the suite: Debian's torch and pybind11.
 PYTHON_PACKAGES=(python3-dev python3-numpy python3-torch pybind11-dev)
 ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user libhwy-dev:arm64 libtbb-dev:arm64 libopenblas-dev:arm64)
@@ -55,7 +55,8 @@ configure() {
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" -Dwerror=true "$@"
   elif [ "$INSTALLED" -eq 1 ]; then
-    meson setup --reconfigure "$dir" -Dwerror=true "$@"
+    # Configure afresh: meson keeps what the last configure found missing (libdnnl, say) in its cache.
+    meson setup --wipe "$dir" -Dwerror=true "$@"
   fi
   ninja -C "$dir"
 }
@@ -100,12 +101,13 @@ case "$command" in
     configure build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dtools=false
     # The tests whose point is concurrency; TSan cannot see TBB's synchronization, so colconv runs its workers
     # on std::threads in this build (src/parallel.cc) and these tests keep their own TBB out of it.
-    TSAN_OPTIONS=halt_on_error=1 COLCONV_TEST_SCALE=0.3 run_suite build-tsan colconv_tests \
+    TSAN_OPTIONS=halt_on_error=1 COLCONV_TEST_SCALE=0.3 run_suite build-tsan --suite doctest \
       --test-args="--test-case=*stress*,*bitwise*identical*,*budget*,*cached*plans*"
     ;;
   fuzz)
     install_missing "${PACKAGES[@]}" clang libclang-rt-14-dev
-    CC=clang CXX=clang++ configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dtools=false \
+    # OpenBLAS only: clang's OpenMP (libomp) is not installed, and mixing it with libdnnl's GNU OpenMP is unsafe.
+    CC=clang CXX=clang++ configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dtools=false -Dgemm=openblas \
       -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_suite build-fuzz --test-args="-max_total_time=${2:-120}"

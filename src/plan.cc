@@ -51,7 +51,8 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   plan->direction = direction;
   plan->geometry = geometry;
   plan->workspace_budget = options.workspace_budget;
-  plan->gemm = &gemm::DefaultBackend();
+  Status s = gemm::ChooseBackend(options.gemm, &plan->gemm);
+  if (!s.ok()) return s;
   const Problem problem{direction, plan->geometry, *plan->gemm, plan->workspace_budget};
   for (const Algorithm* algorithm : Algorithms()) {
     const std::string why = algorithm->Declines(problem);
@@ -66,7 +67,7 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
                   StrCat(OpName(direction), ": no algorithm computes this problem (", plan->declined, ")"));
   }
   plan->executable = plan->algorithm->Plan(problem, &plan->workspace);
-  Status s = CheckWorkspace(*plan);
+  s = CheckWorkspace(*plan);
   if (!s.ok()) return s;
   plan->kernels = kernels::ChooseKernels();
   plan->gemm->AdviseOnce();

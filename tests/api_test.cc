@@ -10,7 +10,9 @@
 
 #include "colconv/colconv.h"
 #include "colconv/conv2d.h"
+#if COLCONV_GEMM_OPENBLAS
 #include "src/gemm/openblas.h"
+#endif
 #include "src/warnings.h"
 #include "tests/test_util.h"
 
@@ -95,6 +97,7 @@ TEST_CASE("a caller's TBB arena bounds the threads, and the results do not chang
   CHECK(test::SameBits(inside, outside));
 }
 
+#if COLCONV_GEMM_OPENBLAS
 TEST_CASE("the OpenBLAS core advice: the matching core when the running one is below the CPU, else none") {
   CHECK(gemm::RecommendCore("Prescott", X86Level::kAvx512) == "SkylakeX");
   CHECK(gemm::RecommendCore("Haswell", X86Level::kAvx512) == "SkylakeX");
@@ -110,6 +113,7 @@ TEST_CASE("the OpenBLAS core advice: the matching core when the running one is b
   CHECK(!info.corename.empty());
   CHECK(info.config.find("OpenBLAS") != std::string::npos);
 }
+#endif
 
 }  // namespace
 }  // namespace colconv

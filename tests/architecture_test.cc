@@ -89,8 +89,16 @@ void Naive(const gemm::ConstMatrix& a, const gemm::ConstMatrix& b, float beta, c
     }
 }
 
-TEST_CASE("the GEMM seam multiplies views in every storage order, blocks included, and refuses mismatched sizes") {
-  const gemm::Backend& backend = gemm::DefaultBackend();
+void CheckViews(const gemm::Backend& backend);
+
+TEST_CASE("every GEMM backend multiplies views in every storage order, blocks included, and refuses bad sizes") {
+  for (const gemm::Backend* b : gemm::BuiltBackends()) {
+    CAPTURE(b->name());
+    CheckViews(*b);
+  }
+}
+
+void CheckViews(const gemm::Backend& backend) {
   const int64_t m = 5, n = 7, k = 3, pad = 2;
   for (int mask = 0; mask < 8; ++mask) {
     const bool ta = mask & 1, tb = mask & 2, tc = mask & 4;
@@ -161,14 +169,33 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
     CHECK(plan.declined_algorithms().find(c.declined) != std::string::npos);
     CHECK(plan.description().rfind(c.algorithm, 0) == 0);
   }
-  // More pixels than OpenBLAS's 32-bit interface takes, and no other algorithm: the planner says why each declined.
-  Conv2dPlan plan;
-  const Status s = Conv2dPlan::CreateForward(Conv2dDesc(), {1, 1, int64_t{INT_MAX} + 10, 1}, {1, 1, 1, 1}, &plan);
-  CHECK(s.code() == StatusCode::kUnimplemented);
-  CHECK(s.message().find("no algorithm computes this problem") != std::string::npos);
-  CHECK(s.message().find("im2col_gemm: a GEMM dimension of 2147483657 exceeds openblas's limit of 2147483647") !=
-        std::string::npos);
-  CHECK(!plan.valid());
+  // A small batch with few pixel tiles splits the output channels and makes each tile's columns once for all.
+  Conv2dPlan split;
+  Conv2dDesc same;
+  same.padding = Padding::kSame;
+  REQUIRE(Conv2dPlan::CreateForward(same, {1, 7, 7, 512}, {3, 3, 512, 512}, &split).ok());
+  CHECK(split.description().find("columns shared") != std::string::npos);
+  CHECK(split.description().find(" 4 tasks") != std::string::npos);
+
+  // More pixels than OpenBLAS's 32-bit interface takes: with OpenBLAS no algorithm computes it, and the planner says
+  // why each declined; oneDNN's sgemm takes 64-bit sizes.
+  for (const std::string& backend : GemmBackends()) {
+    CAPTURE(backend);
+    PlanOptions options;
+    options.gemm = backend;
+    Conv2dPlan plan;
+    const Status s = Conv2dPlan::CreateForward(Conv2dDesc(), {1, 1, int64_t{INT_MAX} + 10, 1}, {1, 1, 1, 1}, &plan, options);
+    if (backend == "onednn") {
+      CHECK(s.ok());
+      CHECK(plan.algorithm() == "pointwise_gemm");
+      continue;
+    }
+    CHECK(s.code() == StatusCode::kUnimplemented);
+    CHECK(s.message().find("no algorithm computes this problem") != std::string::npos);
+    CHECK(s.message().find("im2col_gemm: a GEMM dimension of 2147483657 exceeds openblas's limit of 2147483647") !=
+          std::string::npos);
+    CHECK(!plan.valid());
+  }
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-#include "src/gemm/openblas.h"
+#include "src/gemm/gemm.h"
 #include "src/kernels/kernels.h"
 #include "tools/bench_suite.h"
 #include "tools/cli_args.h"
@@ -20,12 +20,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: colconv bench --suite FILE [--mb N] [--threads T] [--dir FWD,BWD_D,BWD_W] [--layout nhwc|nchw]\n"
-    "                     [--check] [--no-roof]\n"
+    "                     [--gemm openblas|onednn] [--check] [--no-roof]\n"
     "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET:ALGORITHM]), and a\n"
     "  gemm-roof row: the GEMM backend on the direction's im2col GEMM (same M, N, K) once per image and group,\n"
     "  in the same run.\n"
     "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
-    "  NCHW with OIHW, as TensorFlow and PyTorch store them.\n";
+    "  NCHW with OIHW, as TensorFlow and PyTorch store them. --gemm chooses the GEMM backend (default: COLCONV_GEMM,\n"
+    "  else openblas) for the convolutions and the roof.\n";
 
 int Usage(const std::string& error) {
   std::cerr << "colconv bench: " << error << "\n" << kUsage;
@@ -42,7 +43,7 @@ int BenchCommand(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  const auto unknown = args.Unknown({"suite", "mb", "threads", "dir", "layout", "check", "no-roof", "help"});
+  const auto unknown = args.Unknown({"suite", "mb", "threads", "dir", "layout", "gemm", "check", "no-roof", "help"});
   if (!unknown.empty()) return Usage("unknown option --" + unknown[0]);
   if (!args.Has("suite")) return Usage("--suite is required");
   std::vector<int64_t> mb{0}, threads{1};
@@ -68,21 +69,28 @@ int BenchCommand(int argc, char** argv) {
   std::vector<Layer> layers;
   if (!LoadSuite(args.Get("suite"), mb[0], &layers, &error)) return Usage(error);
 
+  if (args.Has("gemm")) {
+    const Status s = SetGemmBackend(args.Get("gemm"));
+    if (!s.ok()) return Usage(s.message());
+  }
+  const gemm::Backend* backend = nullptr;
+  const Status chosen = gemm::ChooseBackend("", &backend);
+  if (!chosen.ok()) return Usage(chosen.message());
+
   const int t = static_cast<int>(threads[0]);
-  const gemm::CoreInfo core = gemm::GetCoreInfo();
   const std::string target = kernels::ChooseKernels().target_name;
-  std::printf("# colconv bench: %s layout, %d thread(s), Highway target %s, OpenBLAS core %s\n", layout.c_str(), t,
-              target.c_str(), core.corename.c_str());
+  std::printf("# colconv bench: %s layout, %d thread(s), Highway target %s, GEMM %s (%s)\n", layout.c_str(), t,
+              target.c_str(), backend->name(), backend->Describe().c_str());
   std::printf("name,dir,impl,threads,ms,gflops\n");
   const DataFormat data = layout == "nhwc" ? DataFormat::kNHWC : DataFormat::kNCHW;
   const bool roof = !args.Has("no-roof");
   // At one thread the convolution and its GEMM are timed call by call, interleaved, so that noise hits both.
-  // At more threads that would pit colconv's workers against OpenBLAS's, which spin for a while after each
+  // At more threads that would pit colconv's workers against the backend's, which spin for a while after each
   // threaded GEMM; there every convolution is timed first and the GEMMs after.
   const bool interleave = roof && t == 1;
-  // The roof runs on OpenBLAS's own threads, as many as colconv's; inside its ops colconv holds OpenBLAS at one.
-  const int saved_blas_threads = gemm::DefaultBackend().threads();
-  gemm::DefaultBackend().set_threads(t);
+  // The roof runs on the backend's own threads, as many as colconv's; inside its ops colconv holds them at one.
+  const int saved_gemm_threads = backend->threads();
+  backend->set_threads(t);
   int failures = 0;
   for (int phase = 0; phase < (roof && !interleave ? 2 : 1); ++phase) {
     for (const Layer& layer : layers) {
@@ -125,7 +133,7 @@ int BenchCommand(int argc, char** argv) {
       }
     }
   }
-  gemm::DefaultBackend().set_threads(saved_blas_threads);
+  backend->set_threads(saved_gemm_threads);
   return failures == 0 ? 0 : 1;
 }
 

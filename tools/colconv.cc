@@ -5,7 +5,9 @@
 #include <cstring>
 #include <iostream>
 
+#if COLCONV_GEMM_OPENBLAS
 #include "src/gemm/openblas.h"
+#endif
 #include "tools/commands.h"
 
 namespace {
@@ -15,9 +17,10 @@ constexpr const char* kUsage =
     "  shape        resolve a convolution's shapes and pads, or explain a size mismatch (colconv shape --help)\n"
     "  demo         the main job: the shape walk-through, then ResNet-50's layers timed against GEMM\n"
     "  bench        time a benchdnn-style suite in the three directions (colconv bench --help)\n"
-    "  info         SIMD targets, OpenBLAS core and threads, caches\n"
+    "  info         SIMD targets, GEMM backends (OpenBLAS core and threads), caches\n"
     "  kernelcheck  im2col/col2im of every SIMD target against the reference; --bench times them\n";
 
+#if COLCONV_GEMM_OPENBLAS
 // OpenBLAS reads OPENBLAS_CORETYPE when it loads, before main. When the user has not set it and OpenBLAS picked
 // a core below the CPU, the tool restarts itself once with the right one; COLCONV_OPENBLAS_PICKED records what
 // OpenBLAS had picked, so the commands can say so. A value the user set is never touched.
@@ -36,6 +39,8 @@ void RestartOnTheRightBlasCore(char** argv) {
   unsetenv("COLCONV_OPENBLAS_PICKED");
 }
 
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,7 +48,9 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;
   }
+#if COLCONV_GEMM_OPENBLAS
   RestartOnTheRightBlasCore(argv);
+#endif
   const char* command = argv[1];
   if (std::strcmp(command, "shape") == 0) return colconv::cli::ShapeCommand(argc - 2, argv + 2);
   if (std::strcmp(command, "demo") == 0) return colconv::cli::DemoCommand(argc - 2, argv + 2);

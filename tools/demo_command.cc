@@ -9,7 +9,7 @@
 #include <string>
 
 #include "colconv/colconv.h"
-#include "src/gemm/openblas.h"
+#include "src/gemm/gemm.h"
 #include "src/kernels/kernels.h"
 #include "src/reference/reference.h"
 #include "src/shape.h"
@@ -129,19 +129,20 @@ int ResnetTable() {
     std::printf("\n(the ResNet-50 suite was not found: %s)\n", error.c_str());
     return 1;
   }
-  const gemm::CoreInfo core = gemm::GetCoreInfo();
-  std::printf("\n== ResNet-50 at batch 1, one thread, NHWC/HWIO, Highway target %s, OpenBLAS core %s\n",
-              kernels::ChooseKernels().target_name, core.corename.c_str());
-  if (!core.recommended.empty()) {
-    std::printf("   (OpenBLAS runs below this CPU; OPENBLAS_CORETYPE=%s would make every GEMM here faster)\n",
-                core.recommended.c_str());
+  const gemm::Backend* backend = nullptr;
+  const Status chosen = gemm::ChooseBackend("", &backend);
+  if (!chosen.ok()) {
+    std::printf("\n%s\n", chosen.message().c_str());
+    return 1;
   }
-  std::printf("   GFLOP/s and time / time of the same-shape cblas_sgemm (the GEMM roof)\n");
+  std::printf("\n== ResNet-50 at batch 1, one thread, NHWC/HWIO, Highway target %s, GEMM %s (%s)\n",
+              kernels::ChooseKernels().target_name, backend->name(), backend->Describe().c_str());
+  std::printf("   GFLOP/s and time / time of the same-shape GEMM (the GEMM roof)\n");
   std::printf("%-26s %18s %18s %18s\n", "layer", "forward", "backprop-input", "backprop-filter");
   const Direction dirs[3] = {Direction::kForward, Direction::kBackpropInput, Direction::kBackpropFilter};
-  // The roof GEMM runs on OpenBLAS's own threads: one, like the convolutions here.
-  const int saved_blas_threads = gemm::DefaultBackend().threads();
-  gemm::DefaultBackend().set_threads(1);
+  // The roof GEMM runs on the backend's own threads: one, like the convolutions here.
+  const int saved_gemm_threads = backend->threads();
+  backend->set_threads(1);
   std::vector<double> gflops[3], ratios[3];
   int failures = 0;
   for (const Layer& layer : layers) {
@@ -163,7 +164,7 @@ int ResnetTable() {
     std::printf("\n");
     std::fflush(stdout);
   }
-  gemm::DefaultBackend().set_threads(saved_blas_threads);
+  backend->set_threads(saved_gemm_threads);
   std::printf("%-26s", "geometric mean");
   for (int d = 0; d < 3; ++d) std::printf(" %8.1f (%5.3f) ", Geomean(gflops[d]), Geomean(ratios[d]));
   std::printf("\n%s\n", failures == 0 ? "every sample matched the reference"

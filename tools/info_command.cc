@@ -4,7 +4,10 @@
 #include <iostream>
 
 #include "colconv/conv2d.h"
+#include "src/gemm/gemm.h"
+#if COLCONV_GEMM_OPENBLAS
 #include "src/gemm/openblas.h"
+#endif
 #include "src/cpu_info.h"
 #include "src/kernels/kernels.h"
 #include "tools/commands.h"
@@ -24,8 +27,13 @@ int InfoCommand(int argc, char**) {
   for (int64_t t : kernels::RunnableTargets()) std::printf("%s ", kernels::TargetName(t));
   const kernels::KernelTable chosen = kernels::ChooseKernels();
   std::printf("\nHighway target chosen: %s (%zu floats per vector)\n", chosen.target_name, chosen.lanes);
+  std::printf("GEMM backends built: %s\n", gemm::BuiltBackendNames().c_str());
+  for (const gemm::Backend* b : gemm::BuiltBackends()) std::printf("  %s: %s\n", b->name(), b->Describe().c_str());
+  std::string gemm_name;
+  const Status s = GetGemmBackend(&gemm_name);
+  std::printf("GEMM backend chosen: %s\n", s.ok() ? gemm_name.c_str() : s.message().c_str());
+#if COLCONV_GEMM_OPENBLAS
   const gemm::CoreInfo core = gemm::GetCoreInfo();
-  std::printf("OpenBLAS: %s\n", core.config.c_str());
   std::printf("OpenBLAS core: %s on a CPU with %s", core.corename.c_str(), X86LevelName(core.cpu));
   if (const char* picked = std::getenv("COLCONV_OPENBLAS_PICKED")) {
     std::printf(" (colconv set OPENBLAS_CORETYPE=%s for itself: it was unset and OpenBLAS picked %s)", core.corename.c_str(), picked);
@@ -38,6 +46,7 @@ int InfoCommand(int argc, char**) {
                 core.recommended.c_str());
   }
   std::printf("OpenBLAS threads (outside colconv's ops): %d\n", core.threads);
+#endif
   std::printf("colconv threads: %d\n", GetNumThreads());
   std::printf("L2 cache: %zu KiB per core\n", L2CacheBytes() / 1024);
   return 0;

@@ -62,6 +62,7 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
   options.num_threads = threads;
   options.own_workspace = false;
   if (s.ok()) s = check::PlanOf(direction, desc, g, &plan_, options);
+  if (s.ok()) s = gemm::ChooseBackend("", &backend_);
   if (!s.ok()) {
     *error = layer.name + ": " + s.message();
     return false;
@@ -110,7 +111,7 @@ void LayerRunner::RunGemmRoof() {
   const bool sums_images = direction_ == Direction::kBackpropFilter;
   for (int64_t call = 0; call < layer_.mb * layer_.g; ++call) {
     const float beta = sums_images && call % layer_.mb != 0 ? 1.0f : 0.0f;
-    gemm::DefaultBackend().Multiply(roof_a_, roof_b_, beta, roof_c_);
+    backend_->Multiply(roof_a_, roof_b_, beta, roof_c_);
   }
 }
 

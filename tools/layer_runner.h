@@ -43,6 +43,7 @@ class LayerRunner {
   Buffer a_, b_, out_, workspace_;
   Buffer gemm_a_, gemm_b_, gemm_c_;
   size_t out_count_ = 0;
+  const gemm::Backend* backend_ = nullptr;  // the plan's: the process's choice when it was made
   gemm::ConstMatrix roof_a_, roof_b_;
   gemm::Matrix roof_c_;
 };

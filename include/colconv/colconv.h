@@ -93,6 +93,17 @@ COLCONV_API int colconv_get_num_threads(void);
    on the number of threads. */
 COLCONV_API colconv_status colconv_set_workspace_budget(size_t bytes);
 
+/* GEMM backends: "openblas" (the default) and, where colconv was built with Debian's libdnnl-dev, "onednn". Each is
+   deterministic by itself; their results differ from each other in the last bits. This sets the process's choice
+   for the ops from now on; NULL or "" returns to the COLCONV_GEMM environment variable, or the default. An unknown
+   or unbuilt name is COLCONV_INVALID_ARGUMENT and changes nothing. */
+COLCONV_API colconv_status colconv_set_gemm_backend(const char* name);
+/* The backend an op started now would use; NULL, with colconv_last_error() saying why, when COLCONV_GEMM names one
+   this build lacks. */
+COLCONV_API const char* colconv_get_gemm_backend(void);
+/* The backends this build has, comma-separated, the default first: "openblas,onednn". */
+COLCONV_API const char* colconv_gemm_backends(void);
+
 /* Advice that is not an error (an OpenBLAS core below the CPU's ISA, say) goes to the handler, or to stderr
    when it is NULL (the default). The handler may be called from any thread, one call at a time. */
 typedef void (*colconv_warning_handler)(const char* message, void* user_data);

@@ -108,6 +108,7 @@ struct PlanOptions {
   int num_threads = 0;           // 0: colconv's thread setting (SetNumThreads), else the arena's concurrency
   size_t workspace_budget = 0;   // bytes; 0: the default, about threads x 2 x L2
   bool own_workspace = true;     // book a workspace inside the plan for runs that pass none
+  std::string gemm;              // GEMM backend ("openblas", "onednn"); "": SetGemmBackend's, COLCONV_GEMM or the default
 };
 
 namespace internal {
@@ -172,6 +173,15 @@ COLCONV_API Status Conv2dBackpropFilter(const Conv2dDesc& desc, const Shape4& sr
 COLCONV_API Status InferConv2dBackpropInputShape(const Conv2dDesc& desc, const std::vector<int64_t>& input_sizes,
                                                  const Shape4& weights_shape, const Shape4& diff_dst_shape,
                                                  Shape4* diff_src_shape);
+
+// GEMM backends: "openblas" (the default) and, where colconv was built with Debian's libdnnl-dev, "onednn". Each is
+// deterministic by itself; their results differ from each other in the last bits. The process's choice for plans
+// made from now on; "" returns to the COLCONV_GEMM environment variable, or the default. A plan keeps its backend.
+COLCONV_API Status SetGemmBackend(const std::string& name);
+// The backend a plan made now would use; kInvalidArgument when COLCONV_GEMM names one this build lacks.
+COLCONV_API Status GetGemmBackend(std::string* name);
+// The backends this build has, the default first.
+COLCONV_API std::vector<std::string> GemmBackends();
 
 // Threads colconv's ops use: 0 (default) follows the calling thread's TBB arena.
 COLCONV_API Status SetNumThreads(int num_threads);

@@ -8,6 +8,7 @@
 #include "colconv/conv2d.h"
 #include "src/api/plan_cache.h"
 #include "src/api/wall.h"
+#include "src/gemm/gemm.h"
 #include "src/shape.h"
 #include "src/str_cat.h"
 #include "src/warnings.h"
@@ -165,6 +166,26 @@ colconv_status colconv_set_workspace_budget(size_t bytes) {
     colconv::internal::SetCachedPlanBudget(bytes);
     return Status();
   });
+}
+
+colconv_status colconv_set_gemm_backend(const char* name) {
+  return colconv::Api([&] { return colconv::SetGemmBackend(name != nullptr ? name : ""); });
+}
+
+const char* colconv_get_gemm_backend(void) {
+  const char* name = nullptr;
+  colconv::Api([&] {
+    const colconv::gemm::Backend* backend = nullptr;
+    const Status s = colconv::gemm::ChooseBackend("", &backend);
+    if (s.ok()) name = backend->name();
+    return s;
+  });
+  return name;
+}
+
+const char* colconv_gemm_backends(void) {
+  static const std::string names = colconv::gemm::BuiltBackendNames(",");
+  return names.c_str();
 }
 
 void colconv_set_warning_handler(colconv_warning_handler handler, void* user_data) {

@@ -6,6 +6,7 @@
 
 #include "colconv/conv2d.h"
 #include "src/api/wall.h"
+#include "src/gemm/gemm.h"
 #include "src/shape.h"
 #include "src/str_cat.h"
 #include "src/threading.h"
@@ -201,6 +202,21 @@ Status SetNumThreads(int num_threads) {
 }
 
 int GetNumThreads() { return internal::EffectiveNumThreads(0); }
+
+Status SetGemmBackend(const std::string& name) { return gemm::SetProcessBackend(name); }
+
+Status GetGemmBackend(std::string* name) {
+  const gemm::Backend* backend = nullptr;
+  const Status s = gemm::ChooseBackend("", &backend);
+  if (s.ok()) *name = backend->name();
+  return s;
+}
+
+std::vector<std::string> GemmBackends() {
+  std::vector<std::string> names;
+  for (const gemm::Backend* b : gemm::BuiltBackends()) names.push_back(b->name());
+  return names;
+}
 
 const char* Version() { return COLCONV_VERSION; }
 

@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kCapacity = 64;
 
 // Everything a plan depends on: the request, the budget it is made for, the SIMD target (which tests may switch)
-// and the GEMM backend.
+// and the GEMM backend (which the process or COLCONV_GEMM may switch).
 using Key = std::tuple<int, int, int, std::array<int64_t, 2>, std::array<int64_t, 2>, int, std::array<int64_t, 4>,
                        int64_t, std::vector<int64_t>, Shape4, Shape4, size_t, int64_t, const gemm::Backend*>;
 
@@ -27,12 +27,12 @@ std::map<Key, Entry> g_plans;
 uint64_t g_clock = 0;
 size_t g_budget = 0;
 
-Key KeyOf(const Request& r, size_t budget) {
+Key KeyOf(const Request& r, size_t budget, const gemm::Backend* backend) {
   const Conv2dDesc& d = r.desc;
   return Key(static_cast<int>(r.direction), static_cast<int>(d.data_format), static_cast<int>(d.filter_format),
              d.strides, d.dilations, static_cast<int>(d.padding), d.explicit_paddings, d.groups, r.input, r.filter,
              r.direction == Direction::kForward ? Shape4{} : r.out_backprop, budget, kernels::ChooseKernels().target,
-             &gemm::DefaultBackend());
+             backend);
 }
 
 }  // namespace
@@ -43,7 +43,10 @@ Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
     std::lock_guard<std::mutex> lock(g_mutex);
     budget = g_budget;
   }
-  const Key key = KeyOf(request, budget);
+  const gemm::Backend* backend = nullptr;
+  Status s = gemm::ChooseBackend("", &backend);
+  if (!s.ok()) return s;
+  const Key key = KeyOf(request, budget, backend);
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = g_plans.find(key);
@@ -55,9 +58,10 @@ Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
   }
   // Made outside the lock: planning is the slow part, and two threads racing on one new problem both succeed.
   Conv2dGeometry geometry;
-  Status s = Resolve(request, &geometry);
+  s = Resolve(request, &geometry);
   PlanOptions options;
   options.workspace_budget = budget;
+  options.gemm = backend->name();
   std::shared_ptr<const Plan> made;
   if (s.ok()) s = MakePlan(request.direction, geometry, options, &made);
   if (!s.ok()) return s;

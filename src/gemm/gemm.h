@@ -1,10 +1,14 @@
 // The GEMM seam: every matrix product in colconv goes through a Backend, with each operand given as a view that
 // states its shape (rows x cols) and how it is stored, so call sites say what they multiply, not strides and
-// transpose flags. One file per backend implements it; src/gemm/select.cc says which one runs.
+// transpose flags. One file per backend implements it (openblas.cc, onednn.cc); backends.cc says which run.
 #ifndef COLCONV_SRC_GEMM_GEMM_H_
 #define COLCONV_SRC_GEMM_GEMM_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include "colconv/conv2d.h"
 
 namespace colconv {
 namespace gemm {
@@ -41,6 +45,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
+  // What runs, for `colconv info` and benchmark headers ("OpenBLAS 0.3.21 ..., core SkylakeX").
+  virtual std::string Describe() const = 0;
   // The largest size or leading dimension one call accepts (a 32-bit interface: INT_MAX).
   virtual int64_t max_extent() const = 0;
 
@@ -76,8 +82,17 @@ class OpScope {
   const Backend& backend_;
 };
 
-// The backend plans use.
-const Backend& DefaultBackend();
+// The backends this build has, the default (OpenBLAS where built) first.
+const std::vector<const Backend*>& BuiltBackends();
+// "openblas, onednn": the built backends' names, joined by `separator`.
+std::string BuiltBackendNames(const char* separator = ", ");
+
+// The backend a plan uses: `requested` if not empty, else the process's choice (SetProcessBackend), else the
+// COLCONV_GEMM environment variable if set, else the default. An unknown or unbuilt name is kInvalidArgument,
+// naming where it came from and what this build has.
+Status ChooseBackend(const std::string& requested, const Backend** backend);
+// The process's choice; "" returns to COLCONV_GEMM or the default.
+Status SetProcessBackend(const std::string& name);
 
 }  // namespace gemm
 }  // namespace colconv

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "src/gemm/openblas.h"
+#include "src/str_cat.h"
 
 namespace colconv {
 namespace gemm {
@@ -13,6 +14,9 @@ namespace {
 class OpenBlasBackend final : public Backend {
  public:
   const char* name() const override { return "openblas"; }
+  std::string Describe() const override {
+    return StrCat(openblas_get_config(), ", core ", openblas_get_corename());
+  }
   int64_t max_extent() const override { return INT_MAX; }
 
   // openblas_set_num_threads is process-wide in 0.3.21: while any op runs OpenBLAS is held at one thread (so an
