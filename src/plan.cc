@@ -53,7 +53,8 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   plan->workspace_budget = options.workspace_budget;
   Status s = gemm::ChooseBackend(options.gemm, &plan->gemm);
   if (!s.ok()) return s;
-  const Problem problem{direction, plan->geometry, *plan->gemm, plan->workspace_budget};
+  plan->kernels = kernels::ChooseKernels();
+  const Problem problem{direction, plan->geometry, *plan->gemm, plan->kernels, plan->workspace_budget};
   for (const Algorithm* algorithm : Algorithms()) {
     const std::string why = algorithm->Declines(problem);
     if (why.empty()) {
@@ -69,7 +70,6 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   plan->executable = plan->algorithm->Plan(problem, &plan->workspace);
   s = CheckWorkspace(*plan);
   if (!s.ok()) return s;
-  plan->kernels = kernels::ChooseKernels();
   plan->gemm->AdviseOnce();
   *out = std::move(plan);
   return Status();

@@ -143,7 +143,8 @@ TEST_CASE("workers: no more than the threads, the tasks, or what the budget hold
 TEST_CASE("the planner takes the first algorithm that computes a problem and records why the others declined") {
   std::vector<std::string> names;
   for (const internal::Algorithm* a : internal::Algorithms()) names.push_back(a->name());
-  CHECK(names == std::vector<std::string>{"empty", "reference", "batch_gemm", "pointwise_gemm", "im2col_gemm"});
+  CHECK(names ==
+        std::vector<std::string>{"empty", "reference", "depthwise", "batch_gemm", "pointwise_gemm", "im2col_gemm"});
   struct Case {
     Shape4 src, weights;
     std::array<int64_t, 2> dilations;
@@ -153,7 +154,8 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
   const Case cases[] = {
       {{0, 5, 5, 3}, {3, 3, 3, 4}, {1, 1}, "empty", ""},
       {{1, 5, 5, 3}, {2, 2, 3, 4}, {int64_t{1} << 31, 1}, "reference", "empty: the result has elements to compute"},
-      {{2, 3, 3, 4}, {3, 3, 4, 5}, {1, 1}, "batch_gemm", "reference: every offset is within the fast paths' 2^30"},
+      {{2, 9, 9, 1}, {3, 3, 1, 2}, {1, 1}, "depthwise", "reference: every offset is within the fast paths' 2^30"},
+      {{2, 3, 3, 4}, {3, 3, 4, 5}, {1, 1}, "batch_gemm", "depthwise: not depthwise: 4 input channels per group"},
       {{2, 6, 6, 4}, {1, 1, 4, 5}, {1, 1}, "pointwise_gemm", "batch_gemm: the filter does not cover the whole unpadded input"},
       {{2, 6, 6, 4}, {3, 3, 4, 5}, {1, 1}, "im2col_gemm", "pointwise_gemm: the filter is not 1x1"},
   };
@@ -184,7 +186,7 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
     PlanOptions options;
     options.gemm = backend;
     Conv2dPlan plan;
-    const Status s = Conv2dPlan::CreateForward(Conv2dDesc(), {1, 1, int64_t{INT_MAX} + 10, 1}, {1, 1, 1, 1}, &plan, options);
+    const Status s = Conv2dPlan::CreateForward(Conv2dDesc(), {1, 1, int64_t{INT_MAX} + 10, 2}, {1, 1, 2, 1}, &plan, options);
     if (backend == "onednn") {
       CHECK(s.ok());
       CHECK(plan.algorithm() == "pointwise_gemm");

@@ -18,12 +18,13 @@ double GridScale() {
   return s != nullptr ? std::atof(s) : 1.0;
 }
 
-TEST_CASE("im2col and col2im are bit-exact against the reference on every runnable Highway target") {
+TEST_CASE("im2col, col2im and the depthwise kernels are bit-exact against their references on every runnable Highway target") {
   const std::vector<check::TargetReport> reports = check::CheckTargets("", GridScale());
   REQUIRE(reports.size() == kernels::RunnableTargets().size());
   for (const check::TargetReport& r : reports) {
     CAPTURE(r.target);
     CHECK(r.cases >= 1000);
+    CHECK(r.dw_cases >= 100);
     for (size_t i = 0; i < r.failures.size() && i < 10; ++i) FAIL_CHECK(r.failures[i]);
     CHECK(r.failures.empty());
   }

@@ -1,8 +1,5 @@
 #include "tools/kernel_check.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -11,31 +8,13 @@
 #include "hwy/targets.h"
 #include "src/reference/columns.h"
 #include "src/str_cat.h"
+#include "tools/check_util.h"
+#include "tools/depthwise_check.h"
 #include "tools/guarded_pages.h"
 
 namespace colconv {
 namespace check {
 namespace {
-
-// A quiet NaN that no kernel computes: column entries outside the tile must keep it.
-constexpr uint32_t kSentinelBits = 0x7fc00badu;
-
-uint32_t Bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-float Sentinel() {
-  float f;
-  std::memcpy(&f, &kSentinelBits, sizeof f);
-  return f;
-}
-
-void FillRandom(float* data, size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i < n; ++i) data[i] = static_cast<float>(static_cast<double>(rng() >> 11) * 0x1p-52 - 1.0);
-}
 
 // Rows, row width and element count of the tile in its buffer; the last row has no ld padding after it, so the
 // guard page sits right behind the tile's last entry.
@@ -52,8 +31,9 @@ ColExtent ExtentOf(const KernelCase& c) {
 
 // The first entry where `got` and `want` differ in any bit, as text; "" when identical.
 std::string FirstDifference(const KernelCase& c, const float* got, const float* want, size_t n, bool columns) {
-  for (size_t i = 0; i < n; ++i) {
-    if (Bits(got[i]) == Bits(want[i])) continue;
+  const int64_t first = FirstDifferentBits(got, want, n);
+  if (first >= 0) {
+    const size_t i = static_cast<size_t>(first);
     if (!columns) return StrCat("diff_src[", i, "] = ", got[i], ", reference ", want[i]);
     const int64_t row = static_cast<int64_t>(i) / c.ld, at = static_cast<int64_t>(i) % c.ld;
     const bool in_tile = at < ExtentOf(c).width;
@@ -65,21 +45,8 @@ std::string FirstDifference(const KernelCase& c, const float* got, const float* 
   return "";
 }
 
-// What runs now, preformatted, so that a fault (a guard page touched) still names the target, kernel and case.
-char g_running[1024];
-
-extern "C" void ReportFault(int signal_number) {
-  static const char kPrefix[] = "\nkernelcheck: fault while running ";
-  if (write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1) < 0 ||
-      write(STDERR_FILENO, g_running, strnlen(g_running, sizeof g_running)) < 0 ||
-      write(STDERR_FILENO, "\n", 1) < 0) {
-  }
-  signal(signal_number, SIG_DFL);
-  raise(signal_number);
-}
-
 void SetRunning(const kernels::KernelTable& table, const char* kernel, const KernelCase& c) {
-  std::snprintf(g_running, sizeof g_running, "%s %s %s", table.target_name, kernel, c.Describe().c_str());
+  check::SetRunning(StrCat(table.target_name, " ", kernel, " ", c.Describe()));
 }
 
 class GridBuilder {
@@ -212,10 +179,7 @@ void CheckCase(const kernels::KernelTable& table, const KernelCase& c, int index
 }
 
 std::vector<TargetReport> CheckTargets(const std::string& only, double scale) {
-  struct sigaction report = {}, old_segv = {}, old_bus = {};
-  report.sa_handler = ReportFault;
-  sigaction(SIGSEGV, &report, &old_segv);
-  sigaction(SIGBUS, &report, &old_bus);
+  const FaultReport faults;
   std::vector<TargetReport> reports;
   for (int64_t target : kernels::RunnableTargets()) {
     if (!only.empty() && only != kernels::TargetName(target)) continue;
@@ -230,12 +194,13 @@ std::vector<TargetReport> CheckTargets(const std::string& only, double scale) {
       const std::vector<KernelCase> grid = KernelGrid(table.lanes, scale);
       for (size_t i = 0; i < grid.size(); ++i) CheckCase(table, grid[i], static_cast<int>(i), &report.failures);
       report.cases = static_cast<int>(grid.size());
+      const std::vector<DwCase> dw_grid = DwGrid(table.lanes, scale);
+      for (size_t i = 0; i < dw_grid.size(); ++i) CheckDwCase(table, dw_grid[i], static_cast<int>(i), &report.failures);
+      report.dw_cases = static_cast<int>(dw_grid.size());
     }
     reports.push_back(report);
   }
   hwy::SetSupportedTargetsForTest(0);
-  sigaction(SIGSEGV, &old_segv, nullptr);
-  sigaction(SIGBUS, &old_bus, nullptr);
   return reports;
 }
 

@@ -1,7 +1,7 @@
 // Checks the im2col and col2im kernels of every Highway target against the reference (checkasm style): im2col
 // bit-exact, col2im bit-exact (its summation order is fixed), over the DESIGN §3 grid, with every buffer
-// against a guard page, the input read-only, and the column buffer pre-filled with NaN. Used by
-// `colconv kernelcheck` and by the test suite.
+// against a guard page, the input read-only, and the column buffer pre-filled with NaN; and the direct depthwise
+// kernels likewise (tools/depthwise_check.h). Used by `colconv kernelcheck` and by the test suite.
 #ifndef COLCONV_TOOLS_KERNEL_CHECK_H_
 #define COLCONV_TOOLS_KERNEL_CHECK_H_
 
@@ -35,11 +35,12 @@ void CheckCase(const kernels::KernelTable& table, const KernelCase& c, int index
 struct TargetReport {
   std::string target;
   size_t lanes = 0;
-  int cases = 0;
+  int cases = 0;     // im2col/col2im cases
+  int dw_cases = 0;  // direct depthwise cases (six kernels each)
   std::vector<std::string> failures;
 };
 
-// Every target this CPU runs (or only `only`, by name), each with its own grid. Switches Highway's targets with
+// Every target this CPU runs (or only `only`, by name), each with its own grids. Switches Highway's targets with
 // SetSupportedTargetsForTest and resets it; call outside any parallel region.
 std::vector<TargetReport> CheckTargets(const std::string& only, double scale);
 

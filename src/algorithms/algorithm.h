@@ -23,6 +23,7 @@ struct Problem {
   Direction direction;
   const Conv2dGeometry& geometry;
   const gemm::Backend& gemm;
+  const kernels::KernelTable& kernels;  // the SIMD target's kernels, which a run will call
   size_t workspace_budget;  // the caller's bound on the workspace; 0 for the default (which bounds workers only)
 };
 

@@ -7,6 +7,8 @@
 #include "hwy/highway.h"
 #include "hwy/targets.h"
 #include "src/kernels/col2im-inl.h"
+#include "src/kernels/depthwise_nchw-inl.h"
+#include "src/kernels/depthwise_nhwc-inl.h"
 #include "src/kernels/im2col-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -15,8 +17,22 @@ namespace kernels {
 namespace HWY_NAMESPACE {
 
 KernelTable GetKernelTable() {
-  return {&Im2colNhwc, &Im2colNchw, &Col2imNhwc, &Col2imNchw, HWY_TARGET, hwy::TargetName(HWY_TARGET),
-          hwy::HWY_NAMESPACE::Lanes(hwy::HWY_NAMESPACE::ScalableTag<float>())};
+  KernelTable t;
+  t.im2col_nhwc = &Im2colNhwc;
+  t.im2col_nchw = &Im2colNchw;
+  t.col2im_nhwc = &Col2imNhwc;
+  t.col2im_nchw = &Col2imNchw;
+  t.dw_forward_nhwc = &DwForwardNhwc;
+  t.dw_backprop_input_nhwc = &DwBackpropInputNhwc;
+  t.dw_backprop_filter_nhwc = &DwBackpropFilterNhwc;
+  t.dw_forward_nchw = &DwForwardNchw;
+  t.dw_backprop_input_nchw = &DwBackpropInputNchw;
+  t.dw_backprop_filter_nchw = &DwBackpropFilterNchw;
+  t.fused = HWY_NATIVE_FMA != 0;
+  t.target = HWY_TARGET;
+  t.target_name = hwy::TargetName(HWY_TARGET);
+  t.lanes = hwy::HWY_NAMESPACE::Lanes(hwy::HWY_NAMESPACE::ScalableTag<float>());
+  return t;
 }
 
 }  // namespace HWY_NAMESPACE

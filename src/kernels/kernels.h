@@ -1,5 +1,6 @@
 // The kernel table a plan binds to, and the Highway targets this build has. src/kernels/kernels.cc is the one
-// Highway dispatch unit: it compiles every kernel family (*-inl.h) once per target and exports one table.
+// Highway dispatch unit: it compiles every kernel family (*-inl.h: im2col, col2im, direct depthwise) once per
+// target and exports one table.
 #ifndef COLCONV_SRC_KERNELS_KERNELS_H_
 #define COLCONV_SRC_KERNELS_KERNELS_H_
 
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "src/kernels/col_tile.h"
+#include "src/kernels/depthwise.h"
 
 namespace colconv {
 namespace kernels {
@@ -17,6 +19,13 @@ struct KernelTable {
   Im2colFn im2col_nchw;  // K rows, either order
   Col2imFn col2im_nhwc;
   Col2imFn col2im_nchw;
+  DwForwardFn dw_forward_nhwc;
+  DwBackpropInputFn dw_backprop_input_nhwc;
+  DwBackpropFilterFn dw_backprop_filter_nhwc;
+  DwNchwFn dw_forward_nchw;
+  DwNchwFn dw_backprop_input_nchw;
+  DwNchwFilterFn dw_backprop_filter_nchw;
+  bool fused;            // a multiply-add rounds once (the target has FMA): what the kernels' emulation must do
   int64_t target;        // the HWY_* bit the kernels were compiled for
   const char* target_name;
   size_t lanes;          // floats per vector on that target

@@ -1,0 +1,254 @@
+// Direct depthwise convolution (groups = input channels, any channel multiplier): no column matrix and no GEMM,
+// the Highway kernels of src/kernels/depthwise*.h walk the images themselves. NHWC tasks are (image, row block,
+// channel block) and NCHW tasks (image, channel), each owning its part of the result; backprop-filter's tasks own
+// channel blocks and sum images, rows and columns in order, so the bits never follow the thread count.
+#include <algorithm>
+
+#include "src/algorithms/common.h"
+#include "src/parallel.h"
+#include "src/str_cat.h"
+
+namespace colconv {
+namespace internal {
+namespace {
+
+constexpr const char* kPackedWeights = "depthwise_weights";
+constexpr const char* kScratch = "depthwise_scratch";
+// NHWC forward and backprop-input tasks: at least this many output pixels of up to this many channels.
+constexpr int64_t kTaskPixels = 256;
+constexpr int64_t kTaskChannels = 128;
+// NHWC backprop-filter: tasks own this many channels, and each kernel call sums this many output rows.
+constexpr int64_t kFilterTaskChannels = 16;
+constexpr int64_t kFilterRows = 4;
+
+kernels::DwGeometry DwGeometryOf(const Conv2dGeometry& g) {
+  kernels::DwGeometry d;
+  d.channels = g.in_channels;
+  d.multiplier = g.out_channels_per_group();
+  d.in_h = g.height.input, d.in_w = g.width.input, d.out_h = g.height.output, d.out_w = g.width.output;
+  d.kernel_h = g.height.filter, d.kernel_w = g.width.filter;
+  d.stride_h = g.height.stride, d.stride_w = g.width.stride;
+  d.dilation_h = g.height.dilation, d.dilation_w = g.width.dilation;
+  d.pad_top = g.height.pad_before, d.pad_left = g.width.pad_before;
+  return d;
+}
+
+// The filter as the kernels take it: NHWC kernels W[(j * taps + tap) * C + c], NCHW kernels W[o * taps + tap]
+// (o = c * m + j), or with the taps reversed (`flip`, for a backprop-input run as a forward pass). HWIO is the
+// first when m = 1 and OIHW the second; any other case gets a packed copy, and a gradient in it is unpacked at
+// the end.
+class DwWeights {
+ public:
+  DwWeights(const Conv2dGeometry& g, bool flip)
+      : nhwc_(g.data_format == DataFormat::kNHWC), hwio_(g.filter_format == FilterFormat::kHWIO), flip_(flip),
+        channels_(g.in_channels), m_(g.out_channels_per_group()), taps_(g.height.filter * g.width.filter),
+        packed_(flip || (nhwc_ ? !(hwio_ && m_ == 1) : hwio_)) {}
+
+  int64_t ldw() const { return channels_; }
+  int64_t floats() const { return channels_ * m_ * taps_; }
+  void Book(WorkspaceLayout* layout) const {
+    if (packed_) layout->Book(kPackedWeights, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
+  }
+  // The weights in the kernels' layout: as given, or packed now into the workspace.
+  const float* Prepare(const RunContext& ctx, const float* weights) const {
+    if (!packed_) return weights;
+    float* packed = ctx.workspace.Get<float>(kPackedWeights);
+    Reorder(ctx.workers, weights, packed, true);
+    return packed;
+  }
+  // Where a gradient accumulates in the kernels' layout, and its unpacking into diff_weights.
+  float* Gradient(const RunContext& ctx, float* diff_weights) const {
+    return packed_ ? ctx.workspace.Get<float>(kPackedWeights) : diff_weights;
+  }
+  void FinishGradient(const RunContext& ctx, float* diff_weights) const {
+    if (packed_) Reorder(ctx.workers, ctx.workspace.Get<float>(kPackedWeights), diff_weights, false);
+  }
+  // Channels [c0, c1) (all their outputs) of a gradient in the kernels' layout, set to zero.
+  void ZeroChannels(float* gradient, int64_t c0, int64_t c1) const {
+    if (!nhwc_) return ZeroFloats(gradient + c0 * m_ * taps_, (c1 - c0) * m_ * taps_);
+    for (int64_t row = 0; row < m_ * taps_; ++row) ZeroFloats(gradient + row * channels_ + c0, c1 - c0);
+  }
+
+ private:
+  int64_t KernelIndex(int64_t o, int64_t tap) const {
+    if (flip_) tap = taps_ - 1 - tap;
+    return nhwc_ ? ((o % m_) * taps_ + tap) * channels_ + o / m_ : o * taps_ + tap;
+  }
+  int64_t FilterIndex(int64_t o, int64_t tap) const { return hwio_ ? tap * channels_ * m_ + o : o * taps_ + tap; }
+  // to_kernels: filter layout -> kernels' layout, else back.
+  void Reorder(int workers, const float* from, float* to, bool to_kernels) const {
+    const int64_t outputs = channels_ * m_, chunk = 64;
+    ForEachTask(workers, CeilDiv(outputs, chunk), [&](int, int64_t i) {
+      const Range o = BlockOf(i, chunk, outputs);
+      for (int64_t oc = o.begin; oc < o.end; ++oc) {
+        for (int64_t tap = 0; tap < taps_; ++tap) {
+          const int64_t k = KernelIndex(oc, tap), f = FilterIndex(oc, tap);
+          to[to_kernels ? k : f] = from[to_kernels ? f : k];
+        }
+      }
+    });
+  }
+
+  bool nhwc_, hwio_, flip_;
+  int64_t channels_, m_, taps_;
+  bool packed_;
+};
+
+// Backprop-input at stride 1 with one output per channel is a forward pass over diff_dst with the filter
+// reversed and the pads mirrored (eff - 1 - pad): run as one, it gets the forward kernel's windows.
+bool BackpropInputAsForward(Direction direction, const Conv2dGeometry& g) {
+  return direction == Direction::kBackpropInput && g.data_format == DataFormat::kNHWC &&
+         g.out_channels_per_group() == 1 && g.height.stride == 1 && g.width.stride == 1;
+}
+
+kernels::DwGeometry MirroredForward(const kernels::DwGeometry& g) {
+  kernels::DwGeometry f = g;
+  f.in_h = g.out_h, f.in_w = g.out_w, f.out_h = g.in_h, f.out_w = g.in_w;
+  f.pad_top = (g.kernel_h - 1) * g.dilation_h - g.pad_top;
+  f.pad_left = (g.kernel_w - 1) * g.dilation_w - g.pad_left;
+  return f;
+}
+
+// Forward and backprop-input: each task computes its own block of the result.
+class DwProduct final : public Executable {
+ public:
+  DwProduct(const Problem& p, WorkspaceLayout* layout)
+      : g_(p.geometry), as_forward_(BackpropInputAsForward(p.direction, g_)),
+        dw_(as_forward_ ? MirroredForward(DwGeometryOf(g_)) : DwGeometryOf(g_)), weights_(g_, as_forward_),
+        forward_(p.direction == Direction::kForward) {
+    weights_.Book(layout);
+    if (g_.data_format == DataFormat::kNCHW) {
+      const auto pass = forward_ ? kernels::DwPass::kForward : kernels::DwPass::kBackpropInput;
+      const int64_t floats = kernels::DwNchwScratch(dw_, pass, static_cast<int64_t>(p.kernels.lanes)).floats();
+      layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one set of padded planes");
+      set_tasks(TaskSpace({g_.batch, g_.in_channels}));
+      return;
+    }
+    const int64_t rows = forward_ ? g_.height.output : g_.height.input;
+    const int64_t width = forward_ ? g_.width.output : g_.width.input;
+    rows_per_task_ = std::min(rows, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, width))));
+    channels_per_task_ = std::min(g_.in_channels, kTaskChannels);
+    if (forward_ || as_forward_) {
+      const int64_t floats = kernels::DwForwardNhwcScratch(dw_, rows_per_task_, channels_per_task_,
+                                                           static_cast<int64_t>(p.kernels.lanes));
+      layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one band of padded input rows");
+    }
+    set_tasks(TaskSpace({g_.batch, CeilDiv(rows, rows_per_task_), CeilDiv(g_.in_channels, channels_per_task_)}));
+  }
+  std::string Describe() const override {
+    if (g_.data_format == DataFormat::kNCHW) return "of one plane";
+    return StrCat("of ", rows_per_task_, " rows x ", channels_per_task_, " channels",
+                  as_forward_ ? ", as a forward pass with the filter reversed" : "");
+  }
+
+  void Run(const RunContext& ctx, const Operands& io) const override {
+    const float* w = weights_.Prepare(ctx, io.weights);
+    const float* in = forward_ ? io.src : io.diff_dst;
+    float* out = forward_ ? io.dst : io.diff_src;
+    const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
+    const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
+    const int64_t in_image = forward_ ? src_image : dst_image, out_image = forward_ ? dst_image : src_image;
+    ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
+      const TaskSpace::Digits d = tasks().Decode(task);
+      const float* image = in + d[0] * in_image;
+      float* result = out + d[0] * out_image;
+      if (g_.data_format == DataFormat::kNCHW) {
+        float* scratch = ctx.workspace.Get<float>(kScratch, worker);
+        const auto kernel = forward_ ? ctx.kernels.dw_forward_nchw : ctx.kernels.dw_backprop_input_nchw;
+        return kernel(dw_, d[1], image, w, result, scratch);
+      }
+      const int64_t rows = forward_ ? g_.height.output : g_.height.input;
+      const Range r = BlockOf(d[1], rows_per_task_, rows), c = BlockOf(d[2], channels_per_task_, g_.in_channels);
+      const kernels::DwTile tile{r.begin, r.end, c.begin, c.end};
+      if (forward_ || as_forward_) {
+        return ctx.kernels.dw_forward_nhwc(dw_, tile, image, w, weights_.ldw(), result,
+                                           ctx.workspace.Get<float>(kScratch, worker));
+      }
+      ctx.kernels.dw_backprop_input_nhwc(dw_, tile, image, w, weights_.ldw(), result);
+    });
+  }
+
+ private:
+  const Conv2dGeometry& g_;
+  bool as_forward_;
+  kernels::DwGeometry dw_;  // the kernels' geometry: the problem's, or the mirrored forward pass's
+  DwWeights weights_;
+  bool forward_;
+  int64_t rows_per_task_ = 0, channels_per_task_ = 0;
+};
+
+// Backprop-filter: tasks own channel blocks and sum images, then rows, then columns, in order.
+class DwFilter final : public Executable {
+ public:
+  DwFilter(const Problem& p, WorkspaceLayout* layout) : g_(p.geometry), dw_(DwGeometryOf(g_)), weights_(g_, false) {
+    weights_.Book(layout);
+    nchw_ = g_.data_format == DataFormat::kNCHW;
+    if (nchw_) {
+      const int64_t floats =
+          kernels::DwNchwScratch(dw_, kernels::DwPass::kBackpropFilter, static_cast<int64_t>(p.kernels.lanes)).floats();
+      layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one set of padded planes");
+    }
+    channels_per_task_ = nchw_ ? 1 : std::min(g_.in_channels, kFilterTaskChannels);
+    set_tasks(TaskSpace({CeilDiv(g_.in_channels, channels_per_task_)}));
+  }
+  std::string Describe() const override { return StrCat("of ", channels_per_task_, nchw_ ? " channel" : " channels"); }
+
+  void Run(const RunContext& ctx, const Operands& io) const override {
+    float* gradient = weights_.Gradient(ctx, io.diff_weights);
+    const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
+    const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
+    ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
+      const Range c = BlockOf(task, channels_per_task_, g_.in_channels);
+      weights_.ZeroChannels(gradient, c.begin, c.end);
+      for (int64_t n = 0; n < g_.batch; ++n) {
+        const float* src = io.src + n * src_image;
+        const float* diff_dst = io.diff_dst + n * dst_image;
+        if (nchw_) {
+          ctx.kernels.dw_backprop_filter_nchw(dw_, c.begin, src, diff_dst, gradient,
+                                              ctx.workspace.Get<float>(kScratch, worker));
+          continue;
+        }
+        for (int64_t r = 0; r < g_.height.output; r += kFilterRows) {
+          const kernels::DwTile tile{r, std::min(g_.height.output, r + kFilterRows), c.begin, c.end};
+          ctx.kernels.dw_backprop_filter_nhwc(dw_, tile, src, diff_dst, weights_.ldw(), gradient);
+        }
+      }
+    });
+    weights_.FinishGradient(ctx, io.diff_weights);
+  }
+
+ private:
+  const Conv2dGeometry& g_;
+  kernels::DwGeometry dw_;
+  DwWeights weights_;
+  bool nchw_ = false;
+  int64_t channels_per_task_ = 1;
+};
+
+class Depthwise final : public Algorithm {
+ public:
+  const char* name() const override { return "depthwise"; }
+  std::string Declines(const Problem& p) const override {
+    const std::string why = DeclinesForFastPaths(p);
+    if (!why.empty()) return why;
+    const Conv2dGeometry& g = p.geometry;
+    if (g.in_channels_per_group() != 1) {
+      return StrCat("not depthwise: ", g.in_channels_per_group(), " input channels per group");
+    }
+    return "";
+  }
+  std::unique_ptr<const Executable> Plan(const Problem& p, WorkspaceLayout* layout) const override {
+    if (p.direction == Direction::kBackpropFilter) return std::make_unique<DwFilter>(p, layout);
+    return std::make_unique<DwProduct>(p, layout);
+  }
+};
+
+}  // namespace
+
+const Algorithm& DepthwiseAlgorithm() {
+  static const Depthwise algorithm;
+  return algorithm;
+}
+
+}  // namespace internal
+}  // namespace colconv

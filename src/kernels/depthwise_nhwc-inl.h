@@ -1,0 +1,533 @@
+// Direct depthwise kernels for NHWC data, every Highway target: vectors over channels, one output element per lane
+// (see depthwise.h for the contract and the order of every sum).
+//
+// Forward copies its tile's input into a zero-padded band (depthwise.h), so every output pixel has all its taps
+// inside and channels fill whole vectors; the common filters (3, 5, 7 wide, stride 1 or 2) then run a window that
+// loads each input column once for eight outputs. Backprop-input gathers per input pixel: four pixels at a time
+// where they share their taps, one at a time elsewhere; its channel remainder runs in one-lane vectors, so no load
+// or store leaves the caller's buffers. With m > 1, output channel c * m + j lies m floats apart from its
+// neighbours: up to m = 4 the m accumulators of a channel vector are interleaved on store (StoreInterleaved) and
+// de-interleaved on load; larger m go lane by lane.
+
+#if defined(COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_INL_H_
+#undef COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_INL_H_
+#else
+#define COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_INL_H_
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "hwy/highway.h"
+#include "src/kernels/depthwise.h"
+#include "src/kernels/runs-inl.h"
+#include "src/kernels/window.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace colconv {
+namespace kernels {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Backprop-input's pixels per step: four accumulators per input channel keep the FMA units busy while each
+// weight vector is loaded once per four pixels.
+constexpr int64_t kDwPixels = 4;
+
+// m vectors of channel-interleaved data (element c * m + j) <-> m vectors, one per j.
+template <size_t M, class D, class V>
+HWY_INLINE void StoreChannelsInterleaved(D d, const V (&v)[M], float* HWY_RESTRICT out) {
+  if constexpr (M == 1) {
+    hn::StoreU(v[0], d, out);
+  } else if constexpr (M == 2) {
+    hn::StoreInterleaved2(v[0], v[1], d, out);
+  } else if constexpr (M == 3) {
+    hn::StoreInterleaved3(v[0], v[1], v[2], d, out);
+  } else {
+    hn::StoreInterleaved4(v[0], v[1], v[2], v[3], d, out);
+  }
+}
+template <size_t M, class D, class V>
+HWY_INLINE void LoadChannelsInterleaved(D d, const float* HWY_RESTRICT in, V (&v)[M]) {
+  if constexpr (M == 1) {
+    v[0] = hn::LoadU(d, in);
+  } else if constexpr (M == 2) {
+    hn::LoadInterleaved2(d, in, v[0], v[1]);
+  } else if constexpr (M == 3) {
+    hn::LoadInterleaved3(d, in, v[0], v[1], v[2]);
+  } else {
+    hn::LoadInterleaved4(d, in, v[0], v[1], v[2], v[3]);
+  }
+}
+
+// ---- Forward ------------------------------------------------------------------------------------------------
+
+// Calls f(std::integral_constant<int, i>()) for i = 0 .. N - 1, unrolled: what keeps a window's accumulators,
+// weights and input vector in registers.
+template <int... I, typename F>
+HWY_INLINE void UnrollSequence(std::integer_sequence<int, I...>, F&& f) {
+  (f(std::integral_constant<int, I>()), ...);
+}
+template <int N, typename F>
+HWY_INLINE void Unroll(F&& f) {
+  UnrollSequence(std::make_integer_sequence<int, N>(), f);
+}
+
+// Where one output row's pixels read the band: `row` is its first input row, `pixel` and `input_row` the floats
+// between input columns and between input rows.
+struct BandRow {
+  const float* row;
+  int64_t pixel, input_row;
+};
+
+// kDwWindow output pixels, m = 1, dilation 1, stride S, K taps wide, from `at` (the input under their first tap):
+// each input column of a filter row is loaded once and serves every output of the window that reads it. Output t
+// takes column x = S * t + k for tap k, so with x ascending each output still sums kw ascending.
+template <int K, int S, class D>
+HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
+                              const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[kDwWindow]) {
+  constexpr int T = kDwWindow;
+  Unroll<T>([&](auto t) { acc[t] = hn::Zero(d); });
+  const float* row = at;
+  for (int64_t i = 0; i < g.kernel_h; ++i, row += g.dilation_h * input_row) {
+    hn::Vec<D> wv[K];
+    Unroll<K>([&](auto k) { wv[k] = hn::LoadU(d, w + (i * K + k) * ldw); });
+    Unroll<S * (T - 1) + K>([&](auto x) {
+      const auto v = hn::LoadU(d, row + x * pixel);
+      Unroll<K>([&](auto k) {
+        constexpr int rest = decltype(x)::value - decltype(k)::value;
+        if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) acc[rest / S] = hn::MulAdd(v, wv[k], acc[rest / S]);
+      });
+    });
+  }
+}
+
+// Any filter, stride, dilation and multiplier: kDwWindow output pixels from ow0, output j0 .. j0 + kM - 1 of each
+// channel, tap by tap.
+template <size_t kM, class D>
+HWY_INLINE void ForwardTaps(D d, const DwGeometry& g, BandRow b, const float* HWY_RESTRICT w, int64_t ldw, int64_t j0,
+                            int64_t ow0, hn::Vec<D> (&acc)[kM][kDwWindow]) {
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  for (size_t j = 0; j < kM; ++j)
+    for (int64_t t = 0; t < kDwWindow; ++t) acc[j][t] = hn::Zero(d);
+  for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+    for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+      const float* x = b.row + kh * g.dilation_h * b.input_row + (ow0 * g.stride_w + kw * g.dilation_w) * b.pixel;
+      for (size_t j = 0; j < kM; ++j) {
+        const auto wv = hn::LoadU(d, w + ((j0 + static_cast<int64_t>(j)) * taps + kh * g.kernel_w + kw) * ldw);
+        for (int64_t t = 0; t < kDwWindow; ++t) {
+          acc[j][t] = hn::MulAdd(hn::LoadU(d, x + t * g.stride_w * b.pixel), wv, acc[j][t]);
+        }
+      }
+    }
+  }
+}
+
+// The band and the padded weights of a forward tile (depthwise.h).
+HWY_INLINE void BuildForwardBand(const DwGeometry& g, const DwTile& t, const DwBand& b, const float* HWY_RESTRICT src,
+                                 const float* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT band,
+                                 float* HWY_RESTRICT weights) {
+  const int64_t cs = t.c1 - t.c0, zeros = b.channels - cs;
+  for (int64_t r = 0; r < b.rows; ++r) {
+    const int64_t ih = t.row0 * g.stride_h - g.pad_top + r;
+    float* out = band + r * b.width * b.channels;
+    if (ih < 0 || ih >= g.in_h) {
+      ZeroRun(out, static_cast<size_t>(b.width * b.channels));
+      continue;
+    }
+    // Band columns q read input column q - pad_left; a negative pad (backprop-input's) starts inside the image.
+    const int64_t q0 = std::clamp<int64_t>(g.pad_left, 0, b.width);
+    const int64_t q1 = std::clamp<int64_t>(g.pad_left + g.in_w, q0, b.width);
+    ZeroRun(out, static_cast<size_t>(q0 * b.channels));
+    const float* in = src + (ih * g.in_w + q0 - g.pad_left) * g.channels + t.c0;
+    if (zeros == 0 && cs == g.channels) {  // whole pixels: one copy
+      CopyRun(in, out + q0 * b.channels, static_cast<size_t>((q1 - q0) * cs));
+    } else {
+      for (int64_t q = q0; q < q1; ++q, in += g.channels) {
+        CopyRun(in, out + q * b.channels, static_cast<size_t>(cs));
+        ZeroRun(out + q * b.channels + cs, static_cast<size_t>(zeros));
+      }
+    }
+    ZeroRun(out + q1 * b.channels, static_cast<size_t>((b.width - q1) * b.channels));
+  }
+  const int64_t rows = g.multiplier * g.kernel_h * g.kernel_w;
+  for (int64_t i = 0; i < rows; ++i) {
+    CopyRun(w + i * ldw + t.c0, weights + i * b.channels, static_cast<size_t>(cs));
+    ZeroRun(weights + i * b.channels + cs, static_cast<size_t>(zeros));
+  }
+}
+
+// Stores output pixel `ow` of row `oh`, channels [c, c + Lanes) of the tile (fewer at its end), M outputs each
+// (M = 0: m > 4, one j at a time: j0).
+template <size_t M, size_t kM, class D>
+HWY_INLINE void StoreOutputs(D d, const DwGeometry& g, const DwTile& t, float* HWY_RESTRICT dst, int64_t oh, int64_t ow,
+                             int64_t c, int64_t j0, const hn::Vec<D> (&v)[kM]) {
+  const int64_t m = g.multiplier, n = static_cast<int64_t>(hn::Lanes(d)), valid = std::min(n, t.c1 - c);
+  float* out = dst + (oh * g.out_w + ow) * g.channels * m + c * m + j0;
+  if (M != 0 && valid == n) return StoreChannelsInterleaved<kM>(d, v, out);
+  HWY_ALIGN float lanes[hn::MaxLanes(d) * kM];
+  for (size_t j = 0; j < kM; ++j) hn::Store(v[j], d, lanes + j * hn::Lanes(d));
+  for (int64_t l = 0; l < valid; ++l)
+    for (size_t j = 0; j < kM; ++j) out[l * m + static_cast<int64_t>(j)] = lanes[j * hn::Lanes(d) + static_cast<size_t>(l)];
+}
+
+// Every output of the tile from its band: `Window` computes kDwWindow pixels of output j0 .. j0 + kM - 1 for one
+// channel vector into acc; the stores follow.
+template <size_t M, class D, class Window>
+HWY_INLINE void ForwardRows(D d, const DwGeometry& g, const DwTile& t, const DwBand& b, const float* band,
+                            float* HWY_RESTRICT dst, Window&& window) {
+  constexpr size_t kM = M == 0 ? 1 : M;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+    const BandRow row{band + (oh - t.row0) * g.stride_h * b.width * b.channels, b.channels, b.width * b.channels};
+    for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += kDwWindow) {
+      const int64_t pixels = std::min(kDwWindow, g.out_w - ow0);
+      for (int64_t cv = 0; cv < b.channels; cv += n) {
+        for (int64_t j0 = 0; j0 < g.multiplier; j0 += static_cast<int64_t>(kM)) {
+          hn::Vec<D> acc[kM][kDwWindow];
+          window(BandRow{row.row + cv, row.pixel, row.input_row}, cv, j0, ow0, acc);
+          for (int64_t p = 0; p < pixels; ++p) {
+            hn::Vec<D> v[kM];
+            for (size_t j = 0; j < kM; ++j) v[j] = acc[j][p];
+            StoreOutputs<M>(d, g, t, dst, oh, ow0 + p, t.c0 + cv, j0, v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// [lo, hi) of the taps k (at dilation d) that put output position o inside [0, size): o * stride - pad + k * d.
+struct TapRange {
+  int64_t lo, hi;
+};
+HWY_INLINE TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t size) {
+  const int64_t first = o * stride - pad;  // input position of tap 0
+  const int64_t lo = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
+  const int64_t hi = first > size - 1 ? 0 : std::min(taps, (size - 1 - first) / dilation + 1);
+  return {lo, std::max(lo, hi)};
+}
+
+// Direct mode: src itself, for a tile of whole channel vectors of a wide image. A window where all its pixels' taps
+// are inside, else pixel by pixel with the taps that are inside (the ones outside would add zero products).
+template <int K, int S, class D>
+HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
+                                  const float* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT dst) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  // The output columns whose taps 0 and K - 1 (hence all) are inside the image.
+  const OutputSpan a = InsideSpan(g.in_w, S, g.pad_left, 0, 0, g.out_w);
+  const OutputSpan b = InsideSpan(g.in_w, S, g.pad_left, (K - 1) * g.dilation_w, 0, g.out_w);
+  const int64_t lo = std::max(a.begin, b.begin), hi = std::max(lo, std::min(a.end, b.end));
+  for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+    const TapRange kh = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    const bool full_rows = kh.lo == 0 && kh.hi == g.kernel_h;
+    for (int64_t ow = 0; ow < g.out_w;) {
+      if (full_rows && ow >= lo && hi - lo >= kDwWindow && ow < hi) {
+        // The last window of the interior overlaps the one before it: its pixels get the same values again.
+        ow = std::min(ow, hi - kDwWindow);
+        const float* at = src + ((oh * g.stride_h - g.pad_top) * g.in_w + ow * S - g.pad_left) * g.channels;
+        for (int64_t c = t.c0; c < t.c1; c += n) {
+          hn::Vec<D> acc[kDwWindow];
+          ForwardWindow<K, S>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
+          float* out = dst + (oh * g.out_w + ow) * g.channels + c;
+          Unroll<kDwWindow>([&](auto p) { hn::StoreU(acc[p], d, out + p * g.channels); });
+        }
+        ow += kDwWindow;
+        continue;
+      }
+      const TapRange kw = TapsInside(ow, S, g.pad_left, g.dilation_w, K, g.in_w);
+      for (int64_t c = t.c0; c < t.c1; c += n) {
+        auto acc = hn::Zero(d);
+        for (int64_t i = kh.lo; i < kh.hi; ++i) {
+          const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, i, g.dilation_h);
+          for (int64_t k = kw.lo; k < kw.hi; ++k) {
+            const int64_t iw = TapInput(ow, int64_t{S}, g.pad_left, k, g.dilation_w);
+            acc = hn::MulAdd(hn::LoadU(d, src + (ih * g.in_w + iw) * g.channels + c),
+                             hn::LoadU(d, w + (i * K + k) * ldw + c), acc);
+          }
+        }
+        hn::StoreU(acc, d, dst + (oh * g.out_w + ow) * g.channels + c);
+      }
+      ++ow;
+    }
+  }
+}
+
+// Band mode: every pixel through the window, from the band.
+template <int K, int S, class D>
+HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const DwBand& b, const float* band,
+                                const float* weights, float* dst) {
+  ForwardRows<1>(d, g, t, b, band, dst, [&](BandRow row, int64_t cv, int64_t, int64_t ow0, hn::Vec<D>(&acc)[1][kDwWindow]) {
+    ForwardWindow<K, S>(d, g, row.row + ow0 * S * row.pixel, row.pixel, row.input_row, weights + cv, b.channels, acc[0]);
+  });
+}
+
+// Whether src is read directly (the border pixel by pixel) rather than through the band's copy: measured on
+// bench/thin, direct wins for stride 2 (whose band copies four times the output) and for rows of at least 4K + 2
+// outputs (3x3 from 14 wide, 5x5 from 22, 7x7 from 30), where the border is a small part of the row.
+template <int K, int S>
+HWY_INLINE bool ReadsDirectly(const DwGeometry& g) {
+  return S == 2 || g.out_w >= 4 * K + 2;
+}
+
+template <int K, int S, class D>
+HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
+                                    int64_t ldw, float* dst, float* scratch) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  if (ReadsDirectly<K, S>(g) && (t.c1 - t.c0) % n == 0) return ForwardDirectRows<K, S>(d, g, t, src, w, ldw, dst);
+  const DwBand b = DwForwardBand(g, t.row1 - t.row0, t.c1 - t.c0, n);
+  float* band = scratch;
+  float* weights = band + b.band_floats();
+  BuildForwardBand(g, t, b, src, w, ldw, band, weights);
+  ForwardBandRows<K, S>(d, g, t, b, band, weights, dst);
+}
+
+// The window for this problem's filter width and stride, where one applies.
+template <class D>
+HWY_INLINE bool ForwardWindowFor(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
+                                 int64_t ldw, float* dst, float* scratch) {
+  if (g.multiplier != 1 || g.dilation_w != 1) return false;
+  switch (g.kernel_w * 10 + g.stride_w) {
+    case 31:
+      ForwardWindowTile<3, 1>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 32:
+      ForwardWindowTile<3, 2>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 51:
+      ForwardWindowTile<5, 1>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 52:
+      ForwardWindowTile<5, 2>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 71:
+      ForwardWindowTile<7, 1>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 72:
+      ForwardWindowTile<7, 2>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    default:
+      return false;
+  }
+}
+
+template <size_t M>
+HWY_INLINE void DwForwardNhwcM(const DwGeometry& g, const DwTile& t, const float* src, const float* w, int64_t ldw,
+                               float* dst, float* scratch) {
+  constexpr size_t kM = M == 0 ? 1 : M;
+  const hn::ScalableTag<float> d;
+  if (M == 1 && ForwardWindowFor(d, g, t, src, w, ldw, dst, scratch)) return;
+  const DwBand b = DwForwardBand(g, t.row1 - t.row0, t.c1 - t.c0, static_cast<int64_t>(hn::Lanes(d)));
+  float* band = scratch;
+  float* weights = band + b.band_floats();
+  BuildForwardBand(g, t, b, src, w, ldw, band, weights);
+  ForwardRows<M>(d, g, t, b, band, dst,
+                 [&](BandRow row, int64_t cv, int64_t j0, int64_t ow0, hn::Vec<decltype(d)>(&acc)[kM][kDwWindow]) {
+                   ForwardTaps<kM>(d, g, row, weights + cv, b.channels, j0, ow0, acc);
+                 });
+}
+
+HWY_NOINLINE void DwForwardNhwc(const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
+                                const float* HWY_RESTRICT weights, int64_t ldw, float* HWY_RESTRICT dst,
+                                float* HWY_RESTRICT scratch) {
+  switch (g.multiplier) {
+    case 1:
+      return DwForwardNhwcM<1>(g, t, src, weights, ldw, dst, scratch);
+    case 2:
+      return DwForwardNhwcM<2>(g, t, src, weights, ldw, dst, scratch);
+    case 3:
+      return DwForwardNhwcM<3>(g, t, src, weights, ldw, dst, scratch);
+    case 4:
+      return DwForwardNhwcM<4>(g, t, src, weights, ldw, dst, scratch);
+    default:
+      return DwForwardNhwcM<0>(g, t, src, weights, ldw, dst, scratch);
+  }
+}
+
+// ---- Backprop-input -----------------------------------------------------------------------------------------
+
+// [lo, hi) and the first tap of the taps k that reach input position i from an output o = (i + pad - k * d) / s
+// in [0, out): k runs lo, lo + step, ... below hi, where step * d is the smallest multiple of s.
+struct TapSet {
+  int64_t first, step, end;
+};
+HWY_INLINE TapSet TapsReaching(int64_t i, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t out) {
+  // o * s = i + pad - k * d, so k * d = i + pad - o * s; taps with (i + pad - k * d) % s == 0 and o in range.
+  int64_t step = 1;
+  while ((step * dilation) % stride != 0) ++step;
+  int64_t first = 0;
+  while (first < std::min(step, taps) && (i + pad - first * dilation) % stride != 0) ++first;
+  if (first >= std::min(step, taps) || (i + pad - first * dilation) % stride != 0) return {0, 1, 0};
+  // o = (i + pad - k d) / s decreases as k grows: keep o < out (k large enough) and o >= 0 (k small enough).
+  while (first < taps && (i + pad - first * dilation) / stride >= out) first += step;
+  int64_t end = first;
+  while (end < taps && i + pad - end * dilation >= 0) end += step;
+  return {first, step, std::max(first, end)};
+}
+
+// Input pixels iw0, iw0 + s, ... (T of them, which share their taps), channels [c, c + Lanes): a gather over the
+// taps that reach them, kh then kw ascending and j ascending within a tap.
+template <size_t T, size_t M, class D>
+HWY_INLINE void BackpropInputPixelsNhwc(D d, const DwGeometry& g, const float* HWY_RESTRICT diff_dst,
+                                        const float* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT diff_src,
+                                        int64_t ih, int64_t iw0, TapSet kh, TapSet kw, int64_t c) {
+  constexpr size_t kM = M == 0 ? 1 : M;
+  const int64_t m = g.multiplier, taps = g.kernel_h * g.kernel_w, oc = g.channels * m;
+  hn::Vec<D> acc[T];
+  for (size_t t = 0; t < T; ++t) acc[t] = hn::Zero(d);
+  for (int64_t i = kh.first; i < kh.end; i += kh.step) {
+    const int64_t oh = (ih + g.pad_top - i * g.dilation_h) / g.stride_h;
+    for (int64_t k = kw.first; k < kw.end; k += kw.step) {
+      const int64_t ow = (iw0 + g.pad_left - k * g.dilation_w) / g.stride_w;
+      const float* dy = diff_dst + (oh * g.out_w + ow) * oc + c * m;
+      const int64_t tap = i * g.kernel_w + k;
+      for (int64_t j0 = 0; j0 < m; j0 += static_cast<int64_t>(kM)) {
+        hn::Vec<D> wv[kM];
+        for (size_t j = 0; j < kM; ++j) wv[j] = hn::LoadU(d, w + ((j0 + static_cast<int64_t>(j)) * taps + tap) * ldw + c);
+        for (size_t t = 0; t < T; ++t) {
+          // Pixel t reads output pixel ow + t: the T pixels are s apart, their outputs adjacent.
+          const float* at = dy + static_cast<int64_t>(t) * oc + j0;
+          hn::Vec<D> y[kM];
+          if constexpr (M == 0) {
+            HWY_ALIGN float lanes[hn::MaxLanes(d)];
+            for (size_t l = 0; l < hn::Lanes(d); ++l) lanes[l] = at[static_cast<int64_t>(l) * m];
+            y[0] = hn::Load(d, lanes);
+          } else {
+            LoadChannelsInterleaved<kM>(d, at, y);
+          }
+          for (size_t j = 0; j < kM; ++j) acc[t] = hn::MulAdd(y[j], wv[j], acc[t]);
+        }
+      }
+    }
+  }
+  for (size_t t = 0; t < T; ++t) {
+    hn::StoreU(acc[t], d, diff_src + (ih * g.in_w + iw0 + static_cast<int64_t>(t) * g.stride_w) * g.channels + c);
+  }
+}
+
+template <size_t M>
+HWY_INLINE void DwBackpropInputNhwcM(const DwGeometry& g, const DwTile& tile, const float* diff_dst, const float* w,
+                                     int64_t ldw, float* diff_src) {
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 1> d1;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t c_vec = tile.c0 + (tile.c1 - tile.c0) / n * n;
+  const int64_t s = g.stride_w, T = kDwPixels;
+  for (int64_t ih = tile.row0; ih < tile.row1; ++ih) {
+    const TapSet kh = TapsReaching(ih, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.out_h);
+    // Columns of one residue class modulo s share their taps; T of them at once while the taps stay the same.
+    for (int64_t r = 0; r < std::min(s, g.in_w); ++r) {
+      for (int64_t iw = r; iw < g.in_w;) {
+        const TapSet kw = TapsReaching(iw, s, g.pad_left, g.dilation_w, g.kernel_w, g.out_w);
+        const int64_t last = iw + (T - 1) * s;
+        const bool run = last < g.in_w && [&] {
+          const TapSet k2 = TapsReaching(last, s, g.pad_left, g.dilation_w, g.kernel_w, g.out_w);
+          return k2.first == kw.first && k2.end == kw.end;
+        }();
+        if (run) {
+          for (int64_t c = tile.c0; c < c_vec; c += n) BackpropInputPixelsNhwc<kDwPixels, M>(d, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
+          for (int64_t c = c_vec; c < tile.c1; ++c) BackpropInputPixelsNhwc<kDwPixels, M>(d1, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
+          iw += T * s;
+        } else {
+          for (int64_t c = tile.c0; c < c_vec; c += n) BackpropInputPixelsNhwc<1, M>(d, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
+          for (int64_t c = c_vec; c < tile.c1; ++c) BackpropInputPixelsNhwc<1, M>(d1, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
+          iw += s;
+        }
+      }
+    }
+  }
+}
+
+HWY_NOINLINE void DwBackpropInputNhwc(const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT diff_dst,
+                                      const float* HWY_RESTRICT weights, int64_t ldw, float* HWY_RESTRICT diff_src) {
+  switch (g.multiplier) {
+    case 1:
+      return DwBackpropInputNhwcM<1>(g, t, diff_dst, weights, ldw, diff_src);
+    case 2:
+      return DwBackpropInputNhwcM<2>(g, t, diff_dst, weights, ldw, diff_src);
+    case 3:
+      return DwBackpropInputNhwcM<3>(g, t, diff_dst, weights, ldw, diff_src);
+    case 4:
+      return DwBackpropInputNhwcM<4>(g, t, diff_dst, weights, ldw, diff_src);
+    default:
+      return DwBackpropInputNhwcM<0>(g, t, diff_dst, weights, ldw, diff_src);
+  }
+}
+
+// ---- Backprop-filter ----------------------------------------------------------------------------------------
+
+// Taps (kh, kw0 .. kw0 + K - 1) of channels [c, c + Lanes), output j of each: their sums over the tile's output
+// pixels, row then column order, continued from the value in diff_weights. K <= kDwTapGroup.
+constexpr int64_t kDwTapGroup = 8;
+
+template <class D>
+HWY_INLINE void BackpropFilterTapsNhwc(D d, const DwGeometry& g, const DwTile& tile, const float* HWY_RESTRICT src,
+                                       const float* HWY_RESTRICT diff_dst, int64_t ldw, float* HWY_RESTRICT dw,
+                                       int64_t kh, int64_t kw0, int64_t kw1, int64_t j, int64_t c) {
+  const int64_t m = g.multiplier, taps = g.kernel_h * g.kernel_w, oc = g.channels * m;
+  hn::Vec<D> acc[kDwTapGroup];
+  for (int64_t k = kw0; k < kw1; ++k) acc[k - kw0] = hn::LoadU(d, dw + (j * taps + kh * g.kernel_w + k) * ldw + c);
+  // The output columns whose taps kw0 .. kw1 - 1 are all inside the image.
+  const OutputSpan a = InsideSpan(g.in_w, g.stride_w, g.pad_left, kw0 * g.dilation_w, 0, g.out_w);
+  const OutputSpan b = InsideSpan(g.in_w, g.stride_w, g.pad_left, (kw1 - 1) * g.dilation_w, 0, g.out_w);
+  const int64_t lo = std::max(a.begin, b.begin), hi = std::max(lo, std::min(a.end, b.end));
+  for (int64_t oh = tile.row0; oh < tile.row1; ++oh) {
+    const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, kh, g.dilation_h);
+    if (ih < 0 || ih >= g.in_h) continue;
+    const float* row = src + ih * g.in_w * g.channels + c;
+    const float* dy = diff_dst + oh * g.out_w * oc + c * m + j;
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      hn::Vec<D> y;
+      if (m == 1) {
+        y = hn::LoadU(d, dy + ow * oc);
+      } else {
+        HWY_ALIGN float lanes[hn::MaxLanes(d)];
+        for (size_t l = 0; l < hn::Lanes(d); ++l) lanes[l] = dy[ow * oc + static_cast<int64_t>(l) * m];
+        y = hn::Load(d, lanes);
+      }
+      const int64_t iw0 = ow * g.stride_w - g.pad_left;
+      if (ow >= lo && ow < hi) {
+        for (int64_t k = kw0; k < kw1; ++k) {
+          acc[k - kw0] = hn::MulAdd(hn::LoadU(d, row + (iw0 + k * g.dilation_w) * g.channels), y, acc[k - kw0]);
+        }
+        continue;
+      }
+      for (int64_t k = kw0; k < kw1; ++k) {
+        const int64_t iw = iw0 + k * g.dilation_w;
+        if (iw >= 0 && iw < g.in_w) acc[k - kw0] = hn::MulAdd(hn::LoadU(d, row + iw * g.channels), y, acc[k - kw0]);
+      }
+    }
+  }
+  for (int64_t k = kw0; k < kw1; ++k) hn::StoreU(acc[k - kw0], d, dw + (j * taps + kh * g.kernel_w + k) * ldw + c);
+}
+
+HWY_NOINLINE void DwBackpropFilterNhwc(const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
+                                       const float* HWY_RESTRICT diff_dst, int64_t ldw, float* HWY_RESTRICT diff_weights) {
+  const hn::ScalableTag<float> d;
+  const hn::CappedTag<float, 1> d1;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t c_vec = t.c0 + (t.c1 - t.c0) / n * n;
+  for (int64_t j = 0; j < g.multiplier; ++j) {
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      for (int64_t kw0 = 0; kw0 < g.kernel_w; kw0 += kDwTapGroup) {
+        const int64_t kw1 = std::min(g.kernel_w, kw0 + kDwTapGroup);
+        for (int64_t c = t.c0; c < c_vec; c += n) {
+          BackpropFilterTapsNhwc(d, g, t, src, diff_dst, ldw, diff_weights, kh, kw0, kw1, j, c);
+        }
+        for (int64_t c = c_vec; c < t.c1; ++c) {
+          BackpropFilterTapsNhwc(d1, g, t, src, diff_dst, ldw, diff_weights, kh, kw0, kw1, j, c);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace kernels
+}  // namespace colconv
+HWY_AFTER_NAMESPACE();
+
+#endif  // COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_INL_H_
