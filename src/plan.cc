@@ -31,6 +31,35 @@ Status CheckWorkspace(const Plan& plan) {
   return Status();
 }
 
+// The first registered algorithm that computes the problem, or the forced one, which must.
+Status ChooseAlgorithm(const Problem& problem, const std::string& requested, Plan* plan) {
+  const Algorithm* forced = nullptr;
+  std::string source;
+  Status s = ForcedAlgorithm(requested, &forced, &source);
+  if (!s.ok()) return s;
+  if (forced != nullptr) {
+    const std::string why = forced->Declines(problem);
+    if (!why.empty()) {
+      return Status(StatusCode::kInvalidArgument,
+                    StrCat(OpName(problem.direction), ": the algorithm ", forced->name(), " (forced by ", source,
+                           ") does not compute this problem: ", why));
+    }
+    plan->algorithm = forced;
+    plan->declined = StrCat("forced by ", source);
+    return s;
+  }
+  for (const Algorithm* algorithm : Algorithms()) {
+    const std::string why = algorithm->Declines(problem);
+    if (why.empty()) {
+      plan->algorithm = algorithm;
+      return s;
+    }
+    plan->declined += StrCat(plan->declined.empty() ? "" : "; ", algorithm->name(), ": ", why);
+  }
+  return Status(StatusCode::kUnimplemented,
+                StrCat(OpName(problem.direction), ": no algorithm computes this problem (", plan->declined, ")"));
+}
+
 }  // namespace
 
 int Plan::Workers(int threads) const {
@@ -55,18 +84,8 @@ Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanO
   if (!s.ok()) return s;
   plan->kernels = kernels::ChooseKernels();
   const Problem problem{direction, plan->geometry, *plan->gemm, plan->kernels, plan->workspace_budget};
-  for (const Algorithm* algorithm : Algorithms()) {
-    const std::string why = algorithm->Declines(problem);
-    if (why.empty()) {
-      plan->algorithm = algorithm;
-      break;
-    }
-    plan->declined += StrCat(plan->declined.empty() ? "" : "; ", algorithm->name(), ": ", why);
-  }
-  if (plan->algorithm == nullptr) {
-    return Status(StatusCode::kUnimplemented,
-                  StrCat(OpName(direction), ": no algorithm computes this problem (", plan->declined, ")"));
-  }
+  s = ChooseAlgorithm(problem, options.algorithm, plan.get());
+  if (!s.ok()) return s;
   plan->executable = plan->algorithm->Plan(problem, &plan->workspace);
   s = CheckWorkspace(*plan);
   if (!s.ok()) return s;

@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "colconv/colconv.h"
 #include "colconv/conv2d.h"
 #include "src/cpu_info.h"
 #include "src/layout.h"
@@ -202,6 +204,128 @@ TEST_CASE("each algorithm and tiling path, in every layout and filter format") {
       }
     }
   }
+}
+
+TEST_CASE("depthwise: tall and wide filters, multipliers, dilation, TF SAME's odd pad, 1x1 images, 1 channel") {
+  struct Dw {
+    const char* what;
+    int64_t n, c, h, w, multiplier, kh, kw, stride, dilation;
+    Padding padding;
+    std::array<int64_t, 4> pads;
+  };
+  const std::array<int64_t, 4> none{0, 0, 0, 0};
+  const Dw cases[] = {
+      {"31x1", 1, 8, 40, 6, 1, 31, 1, 1, 1, Padding::kSame, none},
+      {"1x31", 1, 4, 5, 40, 1, 1, 31, 1, 1, Padding::kSame, none},
+      {"multiplier 2", 2, 6, 9, 10, 2, 3, 3, 1, 1, Padding::kSame, none},
+      {"multiplier 3, stride 2", 1, 5, 11, 9, 3, 3, 3, 2, 1, Padding::kSame, none},
+      {"multiplier 5", 1, 3, 7, 8, 5, 3, 3, 1, 1, Padding::kValid, none},
+      {"dilation 2", 1, 16, 13, 13, 1, 3, 3, 1, 2, Padding::kExplicit, {2, 2, 2, 2}},
+      {"stride 2, TF SAME's odd pad", 1, 16, 8, 8, 1, 3, 3, 2, 1, Padding::kSame, none},
+      {"5x5 stride 2", 1, 24, 15, 15, 1, 5, 5, 2, 1, Padding::kSame, none},
+      {"7x7 on 9x9, channels not a vector multiple", 1, 20, 9, 9, 1, 7, 7, 1, 1, Padding::kSame, none},
+      {"1x1 image", 2, 5, 1, 1, 1, 3, 3, 1, 1, Padding::kSame, none},
+      {"one channel", 1, 1, 12, 12, 1, 3, 3, 1, 1, Padding::kSame, none},
+      {"wide rows read directly", 1, 32, 6, 40, 1, 3, 3, 1, 1, Padding::kSame, none},
+      {"wide rows, stride 2", 1, 16, 7, 41, 1, 3, 3, 2, 1, Padding::kSame, none},
+      {"asymmetric pads", 3, 7, 6, 9, 1, 3, 3, 1, 1, Padding::kExplicit, {1, 2, 0, 3}},
+      {"pads beyond the filter", 1, 4, 3, 4, 1, 2, 2, 1, 1, Padding::kExplicit, {3, 0, 2, 4}},
+  };
+  for (const Dw& c : cases) {
+    for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+      for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
+        Conv2dDesc desc;
+        desc.strides = {c.stride, c.stride};
+        desc.dilations = {c.dilation, c.dilation};
+        desc.groups = c.c;
+        desc.padding = c.padding;
+        desc.explicit_paddings = c.pads;
+        const Conv2dGeometry g = Resolve(&desc, df, ff, c.n, c.c, c.h, c.w, c.c * c.multiplier, c.kh, c.kw);
+        const std::string what = std::string(c.what) + " " + DataFormatName(df) + "/" + FilterFormatName(ff);
+        Conv2dPlan plan;
+        REQUIRE(check::PlanOf(Direction::kForward, desc, g, &plan).ok());
+        CHECK_MESSAGE(plan.algorithm() == "depthwise", what);
+        CheckProblem(desc, g, what, 13);
+      }
+    }
+  }
+}
+
+TEST_CASE("every algorithm, forced, against the reference on the random problems it computes") {
+  std::mt19937_64 rng(777);
+  std::vector<test::Problem> problems;
+  for (int i = 0; i < std::max(15, static_cast<int>(120 * Scale())); ++i) problems.push_back(test::RandomProblem(rng, 12));
+  // The random grid rarely draws a filter that covers its input: one of each layout.
+  for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    test::Problem p;
+    p.geometry = Resolve(&p.desc, df, FilterFormat::kOIHW, 3, 4, 3, 2, 5, 3, 2);
+    p.src_shape = p.geometry.src_shape();
+    p.weights_shape = p.geometry.weights_shape();
+    problems.push_back(p);
+  }
+  std::map<std::string, int> ran;
+  for (const test::Problem& p : problems) {
+    for (Direction d : kDirections) {
+      for (const std::string& algorithm : Algorithms()) {
+        PlanOptions options;
+        options.algorithm = algorithm;
+        Conv2dPlan plan;
+        const Status s = check::PlanOf(d, p.desc, p.geometry, &plan, options);
+        if (!s.ok()) {
+          // It declined, and said so; any other failure is a defect.
+          CHECK_MESSAGE(s.message().find("does not compute this problem") != std::string::npos, s.message());
+          continue;
+        }
+        ++ran[algorithm];
+        const Run r = Prepare(d, p.desc, p.geometry, rng(), options);
+        CHECK_MESSAGE(CompareAll(d, p.geometry, r, RunGuarded(r), p.Describe() + " " + OpName(d) + " via " + r.plan.description()) == 0,
+                      p.Describe());
+      }
+    }
+  }
+  // The grid reaches every algorithm but the extreme-offset reference.
+  for (const std::string& algorithm : Algorithms()) {
+    if (algorithm != "reference") CHECK_MESSAGE(ran[algorithm] > 0, algorithm);
+  }
+}
+
+TEST_CASE("forcing an algorithm: unknown names and algorithms that do not apply are clear errors") {
+  Conv2dPlan plan;
+  PlanOptions options;
+  options.algorithm = "winograd";
+  Status s = Conv2dPlan::CreateForward(Conv2dDesc(), {1, 5, 5, 3}, {3, 3, 3, 4}, &plan, options);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("PlanOptions::algorithm is 'winograd', which is not an algorithm (they are: empty,") !=
+        std::string::npos);
+  options.algorithm = "depthwise";
+  s = Conv2dPlan::CreateForward(Conv2dDesc(), {1, 5, 5, 3}, {3, 3, 3, 4}, &plan, options);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("the algorithm depthwise (forced by PlanOptions::algorithm) does not compute this problem: "
+                         "not depthwise: 3 input channels per group") != std::string::npos);
+  CHECK(!plan.valid());
+  // The process's choice, and the C API's; the one-shot ops run what is forced, or refuse.
+  CHECK(SetForcedAlgorithm("nope").code() == StatusCode::kInvalidArgument);
+  colconv_conv2d_attrs attrs;
+  colconv_conv2d_attrs_init(&attrs);
+  const int64_t in[4] = {1, 5, 5, 3}, f[4] = {3, 3, 3, 4}, dy[4] = {1, 3, 3, 4};
+  CHECK(std::string(colconv_conv2d_algorithm(COLCONV_FORWARD, &attrs, in, f, nullptr)) == "im2col_gemm");
+  CHECK(colconv_set_algorithm("nope") == COLCONV_INVALID_ARGUMENT);
+  // Forcing a known algorithm is fine; running it on a problem it does not compute is the error.
+  REQUIRE(colconv_set_algorithm("pointwise_gemm") == COLCONV_OK);
+  std::vector<float> x(75, 1.0f), w(108, 1.0f), y(36, -2.0f);
+  CHECK(colconv_conv2d(&attrs, in, x.data(), f, w.data(), y.data()) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("pointwise_gemm (forced by SetForcedAlgorithm) does not compute "
+                                               "this problem: the filter is not 1x1") != std::string::npos);
+  CHECK(y == std::vector<float>(36, -2.0f));
+  CHECK(colconv_conv2d_algorithm(COLCONV_FORWARD, &attrs, in, f, nullptr) == nullptr);
+  REQUIRE(colconv_set_algorithm(nullptr) == COLCONV_OK);
+  CHECK(colconv_conv2d(&attrs, in, x.data(), f, w.data(), y.data()) == COLCONV_OK);
+  CHECK(std::string(colconv_conv2d_algorithm(COLCONV_BACKPROP_FILTER, &attrs, in, f, dy)) == "im2col_gemm");
+  CHECK(colconv_conv2d_algorithm(static_cast<colconv_direction>(7), &attrs, in, f, dy) == nullptr);
+  CHECK(std::string(colconv_last_error()).find("direction is 7") != std::string::npos);
+  attrs.groups = 3;
+  const int64_t dw[4] = {3, 3, 1, 3};
+  CHECK(std::string(colconv_conv2d_algorithm(COLCONV_FORWARD, &attrs, in, dw, nullptr)) == "depthwise");
 }
 
 TEST_CASE("empty tensors: empty outputs stay untouched, empty reductions give zeros") {

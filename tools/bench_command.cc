@@ -20,13 +20,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: colconv bench --suite FILE [--mb N] [--threads T] [--dir FWD,BWD_D,BWD_W] [--layout nhwc|nchw]\n"
-    "                     [--gemm openblas|onednn] [--check] [--no-roof]\n"
+    "                     [--gemm openblas|onednn] [--algorithm NAME] [--check] [--no-roof]\n"
     "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET:ALGORITHM]), and a\n"
     "  gemm-roof row: the GEMM backend on the direction's im2col GEMM (same M, N, K) once per image and group,\n"
     "  in the same run.\n"
     "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
     "  NCHW with OIHW, as TensorFlow and PyTorch store them. --gemm chooses the GEMM backend (default: COLCONV_GEMM,\n"
-    "  else openblas) for the convolutions and the roof.\n";
+    "  else openblas) for the convolutions and the roof; --algorithm forces one (colconv info lists them).\n";
 
 int Usage(const std::string& error) {
   std::cerr << "colconv bench: " << error << "\n" << kUsage;
@@ -43,7 +43,8 @@ int BenchCommand(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  const auto unknown = args.Unknown({"suite", "mb", "threads", "dir", "layout", "gemm", "check", "no-roof", "help"});
+  const auto unknown =
+      args.Unknown({"suite", "mb", "threads", "dir", "layout", "gemm", "algorithm", "check", "no-roof", "help"});
   if (!unknown.empty()) return Usage("unknown option --" + unknown[0]);
   if (!args.Has("suite")) return Usage("--suite is required");
   std::vector<int64_t> mb{0}, threads{1};
@@ -71,6 +72,10 @@ int BenchCommand(int argc, char** argv) {
 
   if (args.Has("gemm")) {
     const Status s = SetGemmBackend(args.Get("gemm"));
+    if (!s.ok()) return Usage(s.message());
+  }
+  if (args.Has("algorithm")) {
+    const Status s = SetForcedAlgorithm(args.Get("algorithm"));
     if (!s.ok()) return Usage(s.message());
   }
   const gemm::Backend* backend = nullptr;

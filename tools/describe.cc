@@ -55,7 +55,9 @@ void DescribeAlgorithm(std::ostream& os, Direction direction, const Conv2dDesc& 
     os << "  algorithm: none: " << s.message() << "\n";
     return;
   }
-  os << "  algorithm: " << plan.algorithm() << "; declined first: " << plan.declined_algorithms() << "\n"
+  const std::string why = plan.declined_algorithms();
+  os << "  algorithm: " << plan.algorithm() << (why.rfind("forced", 0) == 0 ? " (" : " (the planner asked first: ")
+     << why << ")\n"
      << "  plan: " << plan.description() << "\n";
 }
 

@@ -27,7 +27,9 @@ int InfoCommand(int argc, char**) {
   for (int64_t t : kernels::RunnableTargets()) std::printf("%s ", kernels::TargetName(t));
   const kernels::KernelTable chosen = kernels::ChooseKernels();
   std::printf("\nHighway target chosen: %s (%zu floats per vector)\n", chosen.target_name, chosen.lanes);
-  std::printf("GEMM backends built: %s\n", gemm::BuiltBackendNames().c_str());
+  std::printf("algorithms, in the planner's order:");
+  for (const std::string& a : Algorithms()) std::printf(" %s", a.c_str());
+  std::printf("\nGEMM backends built: %s\n", gemm::BuiltBackendNames().c_str());
   for (const gemm::Backend* b : gemm::BuiltBackends()) std::printf("  %s: %s\n", b->name(), b->Describe().c_str());
   std::string gemm_name;
   const Status s = GetGemmBackend(&gemm_name);

@@ -17,7 +17,7 @@ constexpr const char* kUsage =
     "usage: colconv shape --op forward|backprop_input|backprop_filter --input N,H,W,C --filter H,W,I,O\n"
     "                     [--out-backprop N,H,W,C] [--data-format NHWC|NCHW] [--filter-format HWIO|OIHW]\n"
     "                     [--strides h,w] [--dilations h,w] [--padding VALID|SAME|top,bottom,left,right]\n"
-    "                     [--groups g] [--torch]\n"
+    "                     [--groups g] [--torch] [--algorithm NAME]\n"
     "  Shapes follow --data-format and --filter-format. For backprop_input, --input is input_sizes and may\n"
     "  be TensorFlow's 2 values H,W. Without --out-backprop a backprop uses the forward output.\n";
 
@@ -100,9 +100,13 @@ int ShapeCommand(int argc, char** argv) {
     return 0;
   }
   const auto unknown = args.Unknown({"op", "data-format", "filter-format", "input", "filter", "out-backprop",
-                                     "strides", "dilations", "padding", "groups", "torch", "help"});
+                                     "strides", "dilations", "padding", "groups", "torch", "algorithm", "help"});
   if (!unknown.empty()) return UsageError("unknown option --" + unknown[0]);
   if (!args.Has("input") || !args.Has("filter")) return UsageError("--input and --filter are required");
+  if (args.Has("algorithm")) {
+    const Status s = SetForcedAlgorithm(args.Get("algorithm"));
+    if (!s.ok()) return UsageError(s.message());
+  }
   const std::string op = args.Get("op", "forward");
   Direction direction;
   if (op == "forward") {

@@ -28,6 +28,7 @@ typedef enum { COLCONV_OK = 0, COLCONV_INVALID_ARGUMENT = 1, COLCONV_UNIMPLEMENT
 typedef enum { COLCONV_NHWC = 0, COLCONV_NCHW = 1 } colconv_data_format;
 typedef enum { COLCONV_HWIO = 0, COLCONV_OIHW = 1 } colconv_filter_format;
 typedef enum { COLCONV_VALID = 0, COLCONV_SAME = 1, COLCONV_EXPLICIT = 2 } colconv_padding;
+typedef enum { COLCONV_FORWARD = 0, COLCONV_BACKPROP_INPUT = 1, COLCONV_BACKPROP_FILTER = 2 } colconv_direction;
 
 typedef struct {
   colconv_data_format data_format;
@@ -103,6 +104,17 @@ COLCONV_API colconv_status colconv_set_gemm_backend(const char* name);
 COLCONV_API const char* colconv_get_gemm_backend(void);
 /* The backends this build has, comma-separated, the default first: "openblas,onednn". */
 COLCONV_API const char* colconv_gemm_backends(void);
+
+/* The algorithm the op of `direction` runs for these arguments (as colconv_conv2d and the backprops take them;
+   out_backprop_shape is read for the backprops only): "depthwise", "im2col_gemm", ... NULL, with
+   colconv_last_error() saying why, when the arguments are invalid. The string stays valid for the process. */
+COLCONV_API const char* colconv_conv2d_algorithm(colconv_direction direction, const colconv_conv2d_attrs* attrs,
+                                                 const int64_t input_shape[4], const int64_t filter_shape[4],
+                                                 const int64_t out_backprop_shape[4]);
+/* Forces the algorithm of the ops from now on, for tests and comparisons (an op whose problem it does not compute
+   then fails with COLCONV_INVALID_ARGUMENT and the reason); NULL or "" returns to the COLCONV_ALGORITHM
+   environment variable, or colconv's choice. An unknown name is COLCONV_INVALID_ARGUMENT and changes nothing. */
+COLCONV_API colconv_status colconv_set_algorithm(const char* name);
 
 /* Advice that is not an error (an OpenBLAS core below the CPU's ISA, say) goes to the handler, or to stderr
    when it is NULL (the default). The handler may be called from any thread, one call at a time. */

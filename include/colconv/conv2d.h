@@ -109,6 +109,10 @@ struct PlanOptions {
   size_t workspace_budget = 0;   // bytes; 0: the default, about threads x 2 x L2
   bool own_workspace = true;     // book a workspace inside the plan for runs that pass none
   std::string gemm;              // GEMM backend ("openblas", "onednn"); "": SetGemmBackend's, COLCONV_GEMM or the default
+  // The algorithm to run ("depthwise", "im2col_gemm", ...: Algorithms() lists them), for tests and comparisons;
+  // "": SetForcedAlgorithm's, else COLCONV_ALGORITHM, else the planner's choice. One that does not compute the
+  // problem makes Create* fail with kInvalidArgument and its reason.
+  std::string algorithm;
 };
 
 namespace internal {
@@ -182,6 +186,12 @@ COLCONV_API Status SetGemmBackend(const std::string& name);
 COLCONV_API Status GetGemmBackend(std::string* name);
 // The backends this build has, the default first.
 COLCONV_API std::vector<std::string> GemmBackends();
+
+// Forces the algorithm of every plan made from now on (PlanOptions::algorithm overrides it); "" returns to the
+// COLCONV_ALGORITHM environment variable, or the planner's choice. For tests and comparisons.
+COLCONV_API Status SetForcedAlgorithm(const std::string& name);
+// The algorithms, in the order the planner tries them.
+COLCONV_API std::vector<std::string> Algorithms();
 
 // Threads colconv's ops use: 0 (default) follows the calling thread's TBB arena.
 COLCONV_API Status SetNumThreads(int num_threads);

@@ -1,5 +1,10 @@
 #include "src/algorithms/registry.h"
 
+#include <atomic>
+#include <cstdlib>
+
+#include "src/str_cat.h"
+
 namespace colconv {
 namespace internal {
 
@@ -21,6 +26,56 @@ const std::vector<const Algorithm*>& Algorithms() {
       &Im2colGemmAlgorithm(),     // everything else: tiles of im2col/col2im around the GEMM
   };
   return list;
+}
+
+const Algorithm* FindAlgorithm(const std::string& name) {
+  for (const Algorithm* a : Algorithms()) {
+    if (name == a->name()) return a;
+  }
+  return nullptr;
+}
+
+std::string AlgorithmNames() {
+  std::string names;
+  for (const Algorithm* a : Algorithms()) names += StrCat(names.empty() ? "" : ", ", a->name());
+  return names;
+}
+
+namespace {
+std::atomic<const Algorithm*> g_forced{nullptr};
+
+Status Lookup(const std::string& name, const char* source, const Algorithm** algorithm) {
+  *algorithm = FindAlgorithm(name);
+  if (*algorithm != nullptr) return Status();
+  return Status(StatusCode::kInvalidArgument,
+                StrCat(source, " is '", name, "', which is not an algorithm (they are: ", AlgorithmNames(), ")"));
+}
+}  // namespace
+
+Status ForcedAlgorithm(const std::string& requested, const Algorithm** algorithm, std::string* source) {
+  *algorithm = nullptr;
+  if (!requested.empty()) {
+    *source = "PlanOptions::algorithm";
+    return Lookup(requested, "PlanOptions::algorithm", algorithm);
+  }
+  if ((*algorithm = g_forced.load(std::memory_order_acquire)) != nullptr) {
+    *source = "SetForcedAlgorithm";
+    return Status();
+  }
+  const char* env = std::getenv("COLCONV_ALGORITHM");
+  if (env == nullptr || env[0] == '\0') return Status();
+  *source = "COLCONV_ALGORITHM";
+  return Lookup(env, "the environment variable COLCONV_ALGORITHM", algorithm);
+}
+
+Status SetForcedAlgorithm(const std::string& name) {
+  const Algorithm* algorithm = nullptr;
+  if (!name.empty()) {
+    const Status s = Lookup(name, "SetForcedAlgorithm: the algorithm", &algorithm);
+    if (!s.ok()) return s;
+  }
+  g_forced.store(algorithm, std::memory_order_release);
+  return Status();
 }
 
 }  // namespace internal

@@ -63,21 +63,27 @@ Status ReadShape(const char* op, const char* name, const int64_t* values, Shape4
   return Status();
 }
 
-// Reads one op's attributes and shapes (named as in colconv.h) into a request, then takes the one-shot path.
-// out_backprop's shape is read for the backprops only.
+// Reads one op's attributes and shapes (named as in colconv.h) into a request; out_backprop's shape is read for
+// the backprops only.
+Status ReadRequest(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
+                   std::array<const int64_t*, 3> shapes, internal::Request* request) {
+  const char* op = OpName(direction);
+  request->direction = direction;
+  Shape4 input{};
+  Status s = ReadAttrs(op, attrs, &request->desc);
+  if (s.ok()) s = ReadShape(op, shape_names[0], shapes[0], &input);
+  if (s.ok()) s = ReadShape(op, shape_names[1], shapes[1], &request->filter);
+  if (s.ok() && direction != Direction::kForward) s = ReadShape(op, shape_names[2], shapes[2], &request->out_backprop);
+  request->input.assign(input.begin(), input.end());
+  return s;
+}
+
+// The one-shot path of one op.
 Status RunOp(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
              std::array<const int64_t*, 3> shapes, const internal::OpTensors& tensors) {
-  const char* op = OpName(direction);
   internal::Request request;
-  request.direction = direction;
-  Shape4 input{};
-  Status s = ReadAttrs(op, attrs, &request.desc);
-  if (s.ok()) s = ReadShape(op, shape_names[0], shapes[0], &input);
-  if (s.ok()) s = ReadShape(op, shape_names[1], shapes[1], &request.filter);
-  if (s.ok() && direction != Direction::kForward) s = ReadShape(op, shape_names[2], shapes[2], &request.out_backprop);
-  if (!s.ok()) return s;
-  request.input.assign(input.begin(), input.end());
-  return internal::RunOneShot(request, tensors);
+  const Status s = ReadRequest(direction, attrs, shape_names, shapes, &request);
+  return s.ok() ? internal::RunOneShot(request, tensors) : s;
 }
 
 }  // namespace
@@ -186,6 +192,34 @@ const char* colconv_get_gemm_backend(void) {
 const char* colconv_gemm_backends(void) {
   static const std::string names = colconv::gemm::BuiltBackendNames(",");
   return names.c_str();
+}
+
+const char* colconv_conv2d_algorithm(colconv_direction direction, const colconv_conv2d_attrs* attrs,
+                                     const int64_t input_shape[4], const int64_t filter_shape[4],
+                                     const int64_t out_backprop_shape[4]) {
+  const char* name = nullptr;
+  colconv::Api([&] {
+    const int d = colconv::EnumValue(direction);
+    if (d < 0 || d > 2) {
+      return Status(colconv::StatusCode::kInvalidArgument,
+                    colconv::StrCat("colconv_conv2d_algorithm: direction is ", d,
+                                    "; must be COLCONV_FORWARD (0), COLCONV_BACKPROP_INPUT (1) or COLCONV_BACKPROP_FILTER (2)"));
+    }
+    const Direction dir = static_cast<Direction>(d);
+    const bool backprop_input = dir == Direction::kBackpropInput;
+    colconv::internal::Request request;
+    Status s = colconv::ReadRequest(dir, attrs, {backprop_input ? "input_sizes" : "input_shape", dir == Direction::kBackpropFilter ? "filter_sizes" : "filter_shape", "out_backprop_shape"},
+                                    {input_shape, filter_shape, out_backprop_shape}, &request);
+    std::shared_ptr<const colconv::internal::Plan> plan;
+    if (s.ok()) s = colconv::internal::CachedPlan(request, &plan);
+    if (s.ok()) name = plan->algorithm->name();
+    return s;
+  });
+  return name;
+}
+
+colconv_status colconv_set_algorithm(const char* name) {
+  return colconv::Api([&] { return colconv::SetForcedAlgorithm(name != nullptr ? name : ""); });
 }
 
 void colconv_set_warning_handler(colconv_warning_handler handler, void* user_data) {

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "colconv/conv2d.h"
+#include "src/algorithms/registry.h"
 #include "src/api/wall.h"
 #include "src/gemm/gemm.h"
 #include "src/shape.h"
@@ -210,6 +211,14 @@ Status GetGemmBackend(std::string* name) {
   const Status s = gemm::ChooseBackend("", &backend);
   if (s.ok()) *name = backend->name();
   return s;
+}
+
+Status SetForcedAlgorithm(const std::string& name) { return internal::SetForcedAlgorithm(name); }
+
+std::vector<std::string> Algorithms() {
+  std::vector<std::string> names;
+  for (const internal::Algorithm* a : internal::Algorithms()) names.push_back(a->name());
+  return names;
 }
 
 std::vector<std::string> GemmBackends() {

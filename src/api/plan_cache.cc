@@ -4,6 +4,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "src/algorithms/registry.h"
 #include "src/kernels/kernels.h"
 
 namespace colconv {
@@ -12,10 +13,11 @@ namespace {
 
 constexpr size_t kCapacity = 64;
 
-// Everything a plan depends on: the request, the budget it is made for, the SIMD target (which tests may switch)
-// and the GEMM backend (which the process or COLCONV_GEMM may switch).
+// Everything a plan depends on: the request, the budget it is made for, the SIMD target (which tests may switch),
+// the GEMM backend and a forced algorithm (which the process or the environment may switch).
 using Key = std::tuple<int, int, int, std::array<int64_t, 2>, std::array<int64_t, 2>, int, std::array<int64_t, 4>,
-                       int64_t, std::vector<int64_t>, Shape4, Shape4, size_t, int64_t, const gemm::Backend*>;
+                       int64_t, std::vector<int64_t>, Shape4, Shape4, size_t, int64_t, const gemm::Backend*,
+                       const Algorithm*>;
 
 struct Entry {
   std::shared_ptr<const Plan> plan;
@@ -27,12 +29,12 @@ std::map<Key, Entry> g_plans;
 uint64_t g_clock = 0;
 size_t g_budget = 0;
 
-Key KeyOf(const Request& r, size_t budget, const gemm::Backend* backend) {
+Key KeyOf(const Request& r, size_t budget, const gemm::Backend* backend, const Algorithm* forced) {
   const Conv2dDesc& d = r.desc;
   return Key(static_cast<int>(r.direction), static_cast<int>(d.data_format), static_cast<int>(d.filter_format),
              d.strides, d.dilations, static_cast<int>(d.padding), d.explicit_paddings, d.groups, r.input, r.filter,
              r.direction == Direction::kForward ? Shape4{} : r.out_backprop, budget, kernels::ChooseKernels().target,
-             backend);
+             backend, forced);
 }
 
 }  // namespace
@@ -45,8 +47,11 @@ Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
   }
   const gemm::Backend* backend = nullptr;
   Status s = gemm::ChooseBackend("", &backend);
+  const Algorithm* forced = nullptr;
+  std::string source;
+  if (s.ok()) s = ForcedAlgorithm("", &forced, &source);
   if (!s.ok()) return s;
-  const Key key = KeyOf(request, budget, backend);
+  const Key key = KeyOf(request, budget, backend, forced);
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = g_plans.find(key);
@@ -61,7 +66,7 @@ Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
   s = Resolve(request, &geometry);
   PlanOptions options;
   options.workspace_budget = budget;
-  options.gemm = backend->name();
+  options.gemm = backend->name();  // the forced algorithm MakePlan finds again, naming where it came from
   std::shared_ptr<const Plan> made;
   if (s.ok()) s = MakePlan(request.direction, geometry, options, &made);
   if (!s.ok()) return s;
