@@ -75,11 +75,12 @@ kernels::ColGeometry ColGeometryOf(const Conv2dGeometry& g) {
   return c;
 }
 
-Im2colTiling::Im2colTiling(Direction direction, const Conv2dGeometry& geometry)
+Im2colTiling::Im2colTiling(Direction direction, const Conv2dGeometry& geometry, const gemm::Backend& gemm)
     : g(geometry), filter(g), cols(ColGeometryOf(g)), pixels(g.height.output * g.width.output) {
   const int64_t icg = g.in_channels_per_group(), taps = g.height.filter * g.width.filter;
-  // About a quarter of L2 per column tile.
-  const int64_t tile_floats = std::max<int64_t>(16384, static_cast<int64_t>(L2CacheBytes() / 4 / sizeof(float)));
+  // The share of L2 the GEMM backend leaves to a column tile.
+  const int64_t tile_floats =
+      std::max<int64_t>(16384, static_cast<int64_t>(gemm.column_tile_bytes(L2CacheBytes()) / sizeof(float)));
   channel_block = icg;
   if (direction == Direction::kBackpropInput && g.batch * g.groups < kMinTasks &&
       filter.k_order() == kernels::KOrder::kChannelMajor && icg >= 32) {

@@ -19,7 +19,7 @@ void ZeroChannels(const Conv2dGeometry& g, float* image, int64_t c0, int64_t c1)
 
 class Im2colBackpropInput final : public Executable {
  public:
-  Im2colBackpropInput(const Problem& p, WorkspaceLayout* layout) : t_(p.direction, p.geometry) {
+  Im2colBackpropInput(const Problem& p, WorkspaceLayout* layout) : t_(p.direction, p.geometry, p.gemm) {
     t_.filter.Book(layout);
     t_.BookColumns(layout);
     const Conv2dGeometry& g = p.geometry;

@@ -49,6 +49,9 @@ class Backend {
   virtual std::string Describe() const = 0;
   // The largest size or leading dimension one call accepts (a 32-bit interface: INT_MAX).
   virtual int64_t max_extent() const = 0;
+  // The bytes of one column tile that the tiled algorithms feed it, given the per-core L2: the share of L2 the
+  // backend's own packing leaves to the tile (measured per backend on ResNet-50).
+  virtual size_t column_tile_bytes(size_t l2_bytes) const = 0;
 
   // c = a * b + beta * c. Sizes must agree and fit max_extent(); plans check both when they are made.
   void Multiply(const ConstMatrix& a, const ConstMatrix& b, float beta, const Matrix& c) const;

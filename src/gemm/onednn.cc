@@ -36,6 +36,8 @@ class OneDnnBackend final : public Backend {
  public:
   const char* name() const override { return "onednn"; }
   int64_t max_extent() const override { return std::numeric_limits<dnnl_dim_t>::max(); }
+  // L2/4: L2/2 is within 1% of it, L2/8 7% slower (ResNet-50, batch 1, one thread, three alternating rounds).
+  size_t column_tile_bytes(size_t l2_bytes) const override { return l2_bytes / 4; }
   std::string Describe() const override {
     const dnnl_version_t* v = dnnl_version();
     return StrCat("oneDNN ", v->major, ".", v->minor, ".", v->patch, " dnnl_sgemm (", v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other",

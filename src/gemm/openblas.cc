@@ -18,6 +18,9 @@ class OpenBlasBackend final : public Backend {
     return StrCat(openblas_get_config(), ", core ", openblas_get_corename());
   }
   int64_t max_extent() const override { return INT_MAX; }
+  // L2/8: 3-4% faster than L2/4 in every direction, and L2/2 2% slower (ResNet-50, batch 1, one thread, SkylakeX
+  // core, OPENBLAS_L2_SIZE=512, three alternating rounds).
+  size_t column_tile_bytes(size_t l2_bytes) const override { return l2_bytes / 8; }
 
   // openblas_set_num_threads is process-wide in 0.3.21: while any op runs OpenBLAS is held at one thread (so an
   // embedder's own GEMMs on other threads run single-threaded then too); the first op saves its count and the
