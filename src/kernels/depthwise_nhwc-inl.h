@@ -66,7 +66,8 @@ HWY_INLINE void LoadChannelsInterleaved(D d, const float* HWY_RESTRICT in, V (&v
 // ---- Forward ------------------------------------------------------------------------------------------------
 
 // Calls f(std::integral_constant<int, i>()) for i = 0 .. N - 1, unrolled: what keeps a window's accumulators,
-// weights and input vector in registers.
+// weights and input vector in registers. The lambdas passed must be COLCONV_INLINE_LAMBDA: left to the inliner's
+// budget, a window with several call sites loses them to calls, and its accumulators to memory (4x slower).
 template <int... I, typename F>
 HWY_INLINE void UnrollSequence(std::integer_sequence<int, I...>, F&& f) {
   (f(std::integral_constant<int, I>()), ...);
@@ -90,16 +91,51 @@ template <int K, int S, class D>
 HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
                               const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[kDwWindow]) {
   constexpr int T = kDwWindow;
-  Unroll<T>([&](auto t) { acc[t] = hn::Zero(d); });
+  Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[t] = hn::Zero(d); });
   const float* row = at;
   for (int64_t i = 0; i < g.kernel_h; ++i, row += g.dilation_h * input_row) {
     hn::Vec<D> wv[K];
-    Unroll<K>([&](auto k) { wv[k] = hn::LoadU(d, w + (i * K + k) * ldw); });
-    Unroll<S * (T - 1) + K>([&](auto x) {
-      const auto v = hn::LoadU(d, row + x * pixel);
-      Unroll<K>([&](auto k) {
+    Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA { wv[k] = hn::LoadU(d, w + (i * K + k) * ldw); });
+    // One pointer walks the columns: an index register per column would exhaust the general registers.
+    const float* column = row;
+    Unroll<S * (T - 1) + K>([&](auto x) COLCONV_INLINE_LAMBDA {
+      const auto v = hn::LoadU(d, column);
+      column += pixel;
+      Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
         constexpr int rest = decltype(x)::value - decltype(k)::value;
         if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) acc[rest / S] = hn::MulAdd(v, wv[k], acc[rest / S]);
+      });
+    });
+  }
+}
+
+// Two output rows at once (stride_h SH, dilation 1), kDwWindow pixels each: input row r serves row 0 as filter row
+// r and row 1 as filter row r - SH, so each input column is loaded once for both. Each output still sums kh, then
+// kw ascending. Sixteen accumulators and two filter rows: for targets with 32 vector registers.
+template <int K, int S, class D>
+HWY_INLINE void ForwardWindow2(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
+                               const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[2][kDwWindow]) {
+  constexpr int T = kDwWindow;
+  Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[0][t] = acc[1][t] = hn::Zero(d); });
+  const int64_t sh = g.stride_h;
+  const float* row = at;
+  for (int64_t r = 0; r < sh + K; ++r, row += input_row) {
+    const bool first = r < K, second = r >= sh && r - sh < K;
+    hn::Vec<D> w0[K], w1[K];
+    Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
+      w0[k] = first ? hn::LoadU(d, w + (r * K + k) * ldw) : hn::Zero(d);
+      w1[k] = second ? hn::LoadU(d, w + ((r - sh) * K + k) * ldw) : hn::Zero(d);
+    });
+    const float* column = row;
+    Unroll<S * (T - 1) + K>([&](auto x) COLCONV_INLINE_LAMBDA {
+      const auto v = hn::LoadU(d, column);
+      column += pixel;
+      Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
+        constexpr int rest = decltype(x)::value - decltype(k)::value;
+        if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) {
+          if (first) acc[0][rest / S] = hn::MulAdd(v, w0[k], acc[0][rest / S]);
+          if (second) acc[1][rest / S] = hn::MulAdd(v, w1[k], acc[1][rest / S]);
+        }
       });
     });
   }
@@ -211,6 +247,34 @@ HWY_INLINE TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t d
   return {lo, std::max(lo, hi)};
 }
 
+// Whether two output rows go through one window: 32 registers, filter rows dense and as many as the window's
+// width, a stride of 1 or 2.
+template <int K>
+HWY_INLINE bool PairsRows(const DwGeometry& g) {
+  return HWY_MAX_BYTES >= 64 && g.dilation_h == 1 && g.kernel_h == K && g.stride_h <= 2;
+}
+
+// One border pixel (its taps inside: kh, kw), V channel vectors from c at once, so that their sums run side by
+// side instead of as one chain of dependent multiply-adds.
+template <int V, class D>
+HWY_INLINE void BorderPixelNhwc(D d, const DwGeometry& g, const float* HWY_RESTRICT src, const float* HWY_RESTRICT w,
+                                int64_t ldw, float* HWY_RESTRICT dst, int64_t oh, int64_t ow, TapRange kh, TapRange kw,
+                                int64_t K, int64_t S, int64_t c) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  hn::Vec<D> acc[V];
+  Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[v] = hn::Zero(d); });
+  for (int64_t i = kh.lo; i < kh.hi; ++i) {
+    const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, i, g.dilation_h);
+    for (int64_t k = kw.lo; k < kw.hi; ++k) {
+      const float* x = src + (ih * g.in_w + TapInput(ow, S, g.pad_left, k, g.dilation_w)) * g.channels + c;
+      const float* wk = w + (i * K + k) * ldw + c;
+      Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[v] = hn::MulAdd(hn::LoadU(d, x + v * n), hn::LoadU(d, wk + v * n), acc[v]); });
+    }
+  }
+  float* out = dst + (oh * g.out_w + ow) * g.channels + c;
+  Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[v], d, out + v * n); });
+}
+
 // Direct mode: src itself, for a tile of whole channel vectors of a wide image. A window where all its pixels' taps
 // are inside, else pixel by pixel with the taps that are inside (the ones outside would add zero products).
 template <int K, int S, class D>
@@ -224,45 +288,76 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, con
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
     const TapRange kh = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
     const bool full_rows = kh.lo == 0 && kh.hi == g.kernel_h;
+    // With 32 registers, two rows whose taps are all inside share their windows' input loads.
+    bool pair = false;
+    if (PairsRows<K>(g) && full_rows && oh + 1 < t.row1) {
+      const TapRange next = TapsInside(oh + 1, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+      pair = next.lo == 0 && next.hi == g.kernel_h;
+    }
     for (int64_t ow = 0; ow < g.out_w;) {
       if (full_rows && ow >= lo && hi - lo >= kDwWindow && ow < hi) {
         // The last window of the interior overlaps the one before it: its pixels get the same values again.
         ow = std::min(ow, hi - kDwWindow);
         const float* at = src + ((oh * g.stride_h - g.pad_top) * g.in_w + ow * S - g.pad_left) * g.channels;
         for (int64_t c = t.c0; c < t.c1; c += n) {
+          float* out = dst + (oh * g.out_w + ow) * g.channels + c;
+          if (pair) {
+            hn::Vec<D> acc[2][kDwWindow];
+            ForwardWindow2<K, S>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
+            Unroll<kDwWindow>([&](auto p) COLCONV_INLINE_LAMBDA {
+              hn::StoreU(acc[0][p], d, out + p * g.channels);
+              hn::StoreU(acc[1][p], d, out + (g.out_w + p) * g.channels);
+            });
+            continue;
+          }
           hn::Vec<D> acc[kDwWindow];
           ForwardWindow<K, S>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
-          float* out = dst + (oh * g.out_w + ow) * g.channels + c;
-          Unroll<kDwWindow>([&](auto p) { hn::StoreU(acc[p], d, out + p * g.channels); });
+          Unroll<kDwWindow>([&](auto p) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p], d, out + p * g.channels); });
         }
         ow += kDwWindow;
         continue;
       }
       const TapRange kw = TapsInside(ow, S, g.pad_left, g.dilation_w, K, g.in_w);
-      for (int64_t c = t.c0; c < t.c1; c += n) {
-        auto acc = hn::Zero(d);
-        for (int64_t i = kh.lo; i < kh.hi; ++i) {
-          const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, i, g.dilation_h);
-          for (int64_t k = kw.lo; k < kw.hi; ++k) {
-            const int64_t iw = TapInput(ow, int64_t{S}, g.pad_left, k, g.dilation_w);
-            acc = hn::MulAdd(hn::LoadU(d, src + (ih * g.in_w + iw) * g.channels + c),
-                             hn::LoadU(d, w + (i * K + k) * ldw + c), acc);
-          }
-        }
-        hn::StoreU(acc, d, dst + (oh * g.out_w + ow) * g.channels + c);
+      for (int64_t row = oh; row <= oh + (pair ? 1 : 0); ++row) {
+        const TapRange rows = row == oh ? kh : TapsInside(row, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+        int64_t c = t.c0;
+        for (; c + 4 * n <= t.c1; c += 4 * n) BorderPixelNhwc<4>(d, g, src, w, ldw, dst, row, ow, rows, kw, K, S, c);
+        for (; c < t.c1; c += n) BorderPixelNhwc<1>(d, g, src, w, ldw, dst, row, ow, rows, kw, K, S, c);
       }
       ++ow;
     }
+    if (pair) ++oh;
   }
 }
 
-// Band mode: every pixel through the window, from the band.
+// Band mode: every pixel through the window (two rows at a time where PairsRows), from the band.
 template <int K, int S, class D>
 HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const DwBand& b, const float* band,
                                 const float* weights, float* dst) {
-  ForwardRows<1>(d, g, t, b, band, dst, [&](BandRow row, int64_t cv, int64_t, int64_t ow0, hn::Vec<D>(&acc)[1][kDwWindow]) {
-    ForwardWindow<K, S>(d, g, row.row + ow0 * S * row.pixel, row.pixel, row.input_row, weights + cv, b.channels, acc[0]);
-  });
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.channels, input_row = b.width * b.channels;
+  for (int64_t oh = t.row0; oh < t.row1;) {
+    const bool pair = PairsRows<K>(g) && oh + 1 < t.row1;
+    const float* row = band + (oh - t.row0) * g.stride_h * input_row;
+    for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += kDwWindow) {
+      const int64_t pixels = std::min(kDwWindow, g.out_w - ow0);
+      for (int64_t cv = 0; cv < b.channels; cv += n) {
+        const float* at = row + ow0 * S * pixel + cv;
+        hn::Vec<D> acc[2][kDwWindow];
+        if (pair) {
+          ForwardWindow2<K, S>(d, g, at, pixel, input_row, weights + cv, b.channels, acc);
+        } else {
+          ForwardWindow<K, S>(d, g, at, pixel, input_row, weights + cv, b.channels, acc[0]);
+        }
+        for (int64_t r = 0; r <= (pair ? 1 : 0); ++r) {
+          for (int64_t p = 0; p < pixels; ++p) {
+            const hn::Vec<D> v[1] = {acc[r][p]};
+            StoreOutputs<1>(d, g, t, dst, oh + r, ow0 + p, t.c0 + cv, 0, v);
+          }
+        }
+      }
+    }
+    oh += pair ? 2 : 1;
+  }
 }
 
 // Whether src is read directly (the border pixel by pixel) rather than through the band's copy: measured on
