@@ -144,7 +144,8 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
   std::vector<std::string> names;
   for (const internal::Algorithm* a : internal::Algorithms()) names.push_back(a->name());
   CHECK(names ==
-        std::vector<std::string>{"empty", "reference", "depthwise", "batch_gemm", "pointwise_gemm", "im2col_gemm"});
+        std::vector<std::string>{"empty", "reference", "depthwise", "direct_nhwc", "batch_gemm", "pointwise_gemm",
+                                 "im2col_gemm"});
   struct Case {
     Shape4 src, weights;
     std::array<int64_t, 2> dilations;

@@ -107,16 +107,24 @@ TEST_CASE("the GEMM backend: chosen by API, environment or plan options; unknown
   }
 }
 
-TEST_CASE("with each backend, results are bitwise identical at 1, 2, 3 and 5 threads") {
+TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 2, 3 and 5 threads") {
   struct Case {
     DataFormat df;
     FilterFormat ff;
     int64_t n, c, h, w, o, k, groups;
+    const char* algorithm;  // what the planner must choose in every direction
+    const char* bwd_data_algorithm = nullptr;  // ... but backprop-input, when given
   };
-  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 20, 18, 40, 3, 1},
-                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1},
-                        {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 64, 12, 12, 64, 1, 1},
-                        {DataFormat::kNCHW, FilterFormat::kHWIO, 2, 16, 30, 30, 24, 5, 2}};
+  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 20, 18, 40, 3, 1, "im2col_gemm"},
+                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1, "im2col_gemm"},
+                        {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 64, 12, 12, 96, 1, 1, "pointwise_gemm"},
+                        {DataFormat::kNCHW, FilterFormat::kHWIO, 2, 16, 30, 30, 24, 5, 2, "im2col_gemm"},
+                        // depthwise, NHWC and NCHW (multiplier 2)
+                        {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 24, 19, 21, 24, 3, 24, "depthwise"},
+                        {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 12, 17, 23, 24, 5, 12, "depthwise"},
+                        // thin NHWC groups (4 channels each) and a three-channel stem
+                        {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 32, 15, 18, 32, 3, 8, "direct_nhwc"},
+                        {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 3, 21, 19, 32, 3, 1, "direct_nhwc", "im2col_gemm"}};
   for (const std::string& backend : GemmBackends()) {
     for (const Case& c : cases) {
       Conv2dDesc desc;
@@ -143,6 +151,11 @@ TEST_CASE("with each backend, results are bitwise identical at 1, 2, 3 and 5 thr
                                                 &bwd_data, options)
                     .ok());
         REQUIRE(Conv2dPlan::CreateBackpropFilter(desc, src, g.weights_shape(), g.dst_shape(), &bwd_filter, options).ok());
+        CAPTURE(c.c);
+        CAPTURE(c.groups);
+        CHECK(fwd.algorithm() == c.algorithm);
+        CHECK(bwd_data.algorithm() == (c.bwd_data_algorithm != nullptr ? c.bwd_data_algorithm : c.algorithm));
+        CHECK(bwd_filter.algorithm() == c.algorithm);
         std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
         REQUIRE(fwd.Forward(x.data(), w.data(), y.data()).ok());
         REQUIRE(bwd_data.BackpropInput(w.data(), dy.data(), dx.data()).ok());

@@ -263,6 +263,21 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
     p.weights_shape = p.geometry.weights_shape();
     problems.push_back(p);
   }
+  // Nor thin NHWC groups that direct_nhwc takes on every target: a three-channel stem, 16 channels per group
+  // (whole vectors), and 4 per group (spread over a vector where it is longer), at strides 1 and 2.
+  for (int64_t stride : {1, 2}) {
+    for (int64_t groups : {1, 2, 8}) {
+      test::Problem p;
+      p.desc.groups = groups;
+      p.desc.strides = {{stride, stride}};
+      p.desc.padding = Padding::kSame;
+      const int64_t c = groups == 1 ? 3 : 32;
+      p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 2, c, 7, 6, 32, 3, 3);
+      p.src_shape = p.geometry.src_shape();
+      p.weights_shape = p.geometry.weights_shape();
+      problems.push_back(p);
+    }
+  }
   std::map<std::string, int> ran;
   for (const test::Problem& p : problems) {
     for (Direction d : kDirections) {

@@ -3,9 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <random>
+
+#include "src/str_cat.h"
+#include "tools/guarded_pages.h"
 
 namespace colconv {
 namespace check {
@@ -73,6 +77,33 @@ FaultReport::~FaultReport() {
   sigaction(SIGSEGV, &saved_->segv, nullptr);
   sigaction(SIGBUS, &saved_->bus, nullptr);
   delete saved_;
+}
+
+void CheckBitExact(const KernelCall& call,
+                   const std::function<void(const float*, const float*, float*, float*)>& kernel,
+                   const std::function<void(const float*, const float*, float*)>& reference,
+                   std::vector<std::string>* failures) {
+  const GuardedPages::Side side = call.side == 0 ? GuardedPages::Side::kAfterEnd : GuardedPages::Side::kBeforeStart;
+  GuardedPages a(call.in0, side), b(call.in1, side), result(call.out, side), scratch(call.scratch, side);
+  FillRandom(a.data(), call.in0, call.seed * 3 + 1);
+  FillRandom(b.data(), call.in1, call.seed * 3 + 2);
+  a.SetReadOnly(true);
+  b.SetReadOnly(true);
+  if (call.accumulate) {
+    FillRandom(result.data(), call.out, call.seed * 3 + 3);
+  } else {
+    std::fill(result.data(), result.data() + call.out, Sentinel());
+  }
+  std::fill(scratch.data(), scratch.data() + call.scratch, Sentinel());
+  std::vector<float> want(result.data(), result.data() + call.out);
+  reference(a.data(), b.data(), want.data());
+  SetRunning(call.what);
+  kernel(a.data(), b.data(), result.data(), scratch.data());
+  const int64_t at = FirstDifferentBits(result.data(), want.data(), call.out);
+  if (at >= 0) {
+    failures->push_back(StrCat(call.what, ": element ", at, " = ", Exact(result.data()[at]), ", reference ",
+                               Exact(want[static_cast<size_t>(at)])));
+  }
 }
 
 }  // namespace check

@@ -7,7 +7,6 @@
 #include "src/reference/depthwise.h"
 #include "src/str_cat.h"
 #include "tools/check_util.h"
-#include "tools/guarded_pages.h"
 
 namespace colconv {
 namespace check {
@@ -16,50 +15,26 @@ namespace {
 using kernels::DwGeometry;
 using kernels::DwTile;
 
-// One kernel call's buffers: two read-only inputs and a result, each against a guard page, and scratch.
-struct DwBuffers {
-  DwBuffers(size_t in0, size_t in1, size_t out, size_t scratch, GuardedPages::Side side)
-      : a(in0, side), b(in1, side), result(out, side), scratch(scratch, side) {}
-  GuardedPages a, b, result, scratch;
-};
-
 class DwChecker {
  public:
   DwChecker(const kernels::KernelTable& table, const DwCase& c, int index, std::vector<std::string>* failures)
-      : table_(table), c_(c), index_(index), failures_(failures),
-        side_(index % 2 == 0 ? GuardedPages::Side::kAfterEnd : GuardedPages::Side::kBeforeStart) {
+      : table_(table), c_(c), index_(index), failures_(failures) {
     const DwGeometry& g = c.g;
     src_ = static_cast<size_t>(g.in_h * g.in_w * g.channels);
     dst_ = static_cast<size_t>(g.out_h * g.out_w * g.channels * g.multiplier);
     weights_ = static_cast<size_t>(g.kernel_h * g.kernel_w * g.channels * g.multiplier);
   }
 
-  // Runs `kernel` and `reference` on the same inputs into results prefilled with `fill` (NaN, or random for the
-  // gradients they add to) and compares every bit of the results.
-  // `scratch` floats of scratch (the NCHW kernels').
+  // Runs `kernel` and `reference` on the same inputs (check::CheckBitExact); `scratch` floats of scratch.
   void Check(const char* name, size_t in0, size_t in1, size_t out, bool accumulate, size_t scratch,
              const std::function<void(const float*, const float*, float*, float*)>& kernel,
              const std::function<void(const float*, const float*, float*)>& reference) {
-    DwBuffers buffers(in0, in1, out, scratch, side_);
-    FillRandom(buffers.a.data(), in0, static_cast<uint64_t>(index_) * 3 + 1);
-    FillRandom(buffers.b.data(), in1, static_cast<uint64_t>(index_) * 3 + 2);
-    buffers.a.SetReadOnly(true);
-    buffers.b.SetReadOnly(true);
-    if (accumulate) {
-      FillRandom(buffers.result.data(), out, static_cast<uint64_t>(index_) * 3 + 3);
-    } else {
-      std::fill(buffers.result.data(), buffers.result.data() + out, Sentinel());
-    }
-    std::fill(buffers.scratch.data(), buffers.scratch.data() + scratch, Sentinel());
-    std::vector<float> want(buffers.result.data(), buffers.result.data() + out);
-    reference(buffers.a.data(), buffers.b.data(), want.data());
-    SetRunning(StrCat(table_.target_name, " ", name, " ", c_.Describe()));
-    kernel(buffers.a.data(), buffers.b.data(), buffers.result.data(), buffers.scratch.data());
-    const int64_t at = FirstDifferentBits(buffers.result.data(), want.data(), out);
-    if (at >= 0) {
-      failures_->push_back(StrCat(table_.target_name, " ", name, " ", c_.Describe(), ": element ", at, " = ",
-                                  Exact(buffers.result.data()[at]), ", reference ", Exact(want[static_cast<size_t>(at)])));
-    }
+    KernelCall call;
+    call.what = StrCat(table_.target_name, " ", name, " ", c_.Describe());
+    call.in0 = in0, call.in1 = in1, call.out = out, call.scratch = scratch, call.accumulate = accumulate;
+    call.seed = static_cast<uint64_t>(index_);
+    call.side = index_ % 2;
+    CheckBitExact(call, kernel, reference, failures_);
   }
 
   void Run() {
@@ -107,7 +82,6 @@ class DwChecker {
   const DwCase& c_;
   int index_;
   std::vector<std::string>* failures_;
-  GuardedPages::Side side_;
   size_t src_ = 0, dst_ = 0, weights_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include "src/str_cat.h"
 #include "tools/check_util.h"
 #include "tools/depthwise_check.h"
+#include "tools/direct_check.h"
 #include "tools/guarded_pages.h"
 
 namespace colconv {
@@ -197,6 +198,11 @@ std::vector<TargetReport> CheckTargets(const std::string& only, double scale) {
       const std::vector<DwCase> dw_grid = DwGrid(table.lanes, scale);
       for (size_t i = 0; i < dw_grid.size(); ++i) CheckDwCase(table, dw_grid[i], static_cast<int>(i), &report.failures);
       report.dw_cases = static_cast<int>(dw_grid.size());
+      const std::vector<DirectCase> direct_grid = DirectGrid(table.lanes, scale);
+      for (size_t i = 0; i < direct_grid.size(); ++i) {
+        CheckDirectCase(table, direct_grid[i], static_cast<int>(i), &report.failures);
+      }
+      report.direct_cases = static_cast<int>(direct_grid.size());
     }
     reports.push_back(report);
   }

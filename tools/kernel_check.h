@@ -1,7 +1,8 @@
 // Checks the im2col and col2im kernels of every Highway target against the reference (checkasm style): im2col
 // bit-exact, col2im bit-exact (its summation order is fixed), over the DESIGN §3 grid, with every buffer
 // against a guard page, the input read-only, and the column buffer pre-filled with NaN; and the direct depthwise
-// kernels likewise (tools/depthwise_check.h). Used by `colconv kernelcheck` and by the test suite.
+// and direct NHWC kernels likewise (tools/depthwise_check.h, tools/direct_check.h). Used by `colconv
+// kernelcheck` and by the test suite.
 #ifndef COLCONV_TOOLS_KERNEL_CHECK_H_
 #define COLCONV_TOOLS_KERNEL_CHECK_H_
 
@@ -36,7 +37,8 @@ struct TargetReport {
   std::string target;
   size_t lanes = 0;
   int cases = 0;     // im2col/col2im cases
-  int dw_cases = 0;  // direct depthwise cases (six kernels each)
+  int dw_cases = 0;      // direct depthwise cases (six kernels each)
+  int direct_cases = 0;  // direct NHWC cases (two kernels each)
   std::vector<std::string> failures;
 };
 

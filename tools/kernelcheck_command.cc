@@ -16,8 +16,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: colconv kernelcheck [--target NAME] [--list] [--scale F] [--bench [--suite FILE]...]\n"
-    "  Checks im2col, col2im and the direct depthwise kernels of every Highway target this CPU runs against\n"
-    "  their references (bit-exact).\n"
+    "  Checks im2col, col2im and the direct depthwise and NHWC kernels of every Highway target this CPU runs\n"
+    "  against their references (bit-exact).\n"
     "  --list      the compiled targets, which of them this CPU runs, and the one dispatch picks\n"
     "  --target    one target only (a name from --list)\n"
     "  --scale     thin the random part of the grid, 0 < F <= 1 (emulators)\n"
@@ -69,7 +69,7 @@ int KernelcheckCommand(int argc, char** argv) {
   int failed = 0;
   for (const check::TargetReport& r : reports) {
     std::cout << r.target << " (" << r.lanes << " lanes): " << r.cases << " cases x {im2col, col2im}, " << r.dw_cases
-              << " cases x 6 depthwise kernels, "
+              << " cases x 6 depthwise kernels, " << r.direct_cases << " cases x 2 direct NHWC kernels, "
               << (r.failures.empty() ? "all bit-exact" : std::to_string(r.failures.size()) + " FAILED") << "\n";
     for (size_t i = 0; i < r.failures.size() && i < 20; ++i) std::cout << "  " << r.failures[i] << "\n";
     failed += r.failures.empty() ? 0 : 1;

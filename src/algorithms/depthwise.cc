@@ -235,6 +235,10 @@ class Depthwise final : public Algorithm {
     if (g.in_channels_per_group() != 1) {
       return StrCat("not depthwise: ", g.in_channels_per_group(), " input channels per group");
     }
+    const int64_t m = g.out_channels_per_group(), lanes = static_cast<int64_t>(p.kernels.lanes);
+    if (g.data_format == DataFormat::kNHWC && p.direction != Direction::kBackpropInput && m % lanes == 0) {
+      return StrCat(m, " outputs per channel fill whole vectors: direct_nhwc broadcasts each input across them");
+    }
     return "";
   }
   std::unique_ptr<const Executable> Plan(const Problem& p, WorkspaceLayout* layout) const override {

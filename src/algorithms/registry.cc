@@ -12,6 +12,7 @@ namespace internal {
 const Algorithm& EmptyAlgorithm();
 const Algorithm& ReferenceAlgorithm();
 const Algorithm& DepthwiseAlgorithm();
+const Algorithm& DirectNhwcAlgorithm();
 const Algorithm& BatchGemmAlgorithm();
 const Algorithm& PointwiseGemmAlgorithm();
 const Algorithm& Im2colGemmAlgorithm();
@@ -21,6 +22,7 @@ const std::vector<const Algorithm*>& Algorithms() {
       &EmptyAlgorithm(),          // nothing to compute: an empty result, or a zero gradient
       &ReferenceAlgorithm(),      // offsets beyond 2^30: exact 128-bit positions
       &DepthwiseAlgorithm(),      // groups = input channels: direct SIMD kernels, no GEMM
+      &DirectNhwcAlgorithm(),     // NHWC with a thin GEMM (few output channels per group): register tiles
       &BatchGemmAlgorithm(),      // the filter covers the whole input: one GEMM row per image
       &PointwiseGemmAlgorithm(),  // 1x1, stride 1, no padding: the input is the column matrix
       &Im2colGemmAlgorithm(),     // everything else: tiles of im2col/col2im around the GEMM

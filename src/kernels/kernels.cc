@@ -9,6 +9,7 @@
 #include "src/kernels/col2im-inl.h"
 #include "src/kernels/depthwise_nchw-inl.h"
 #include "src/kernels/depthwise_nhwc-inl.h"
+#include "src/kernels/direct_nhwc-inl.h"
 #include "src/kernels/im2col-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -28,6 +29,8 @@ KernelTable GetKernelTable() {
   t.dw_forward_nchw = &DwForwardNchw;
   t.dw_backprop_input_nchw = &DwBackpropInputNchw;
   t.dw_backprop_filter_nchw = &DwBackpropFilterNchw;
+  t.direct_forward_nhwc = &DirectForwardNhwc;
+  t.direct_backprop_filter_nhwc = &DirectBackpropFilterNhwc;
   t.fused = HWY_NATIVE_FMA != 0;
   t.target = HWY_TARGET;
   t.target_name = hwy::TargetName(HWY_TARGET);

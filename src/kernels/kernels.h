@@ -1,6 +1,6 @@
 // The kernel table a plan binds to, and the Highway targets this build has. src/kernels/kernels.cc is the one
-// Highway dispatch unit: it compiles every kernel family (*-inl.h: im2col, col2im, direct depthwise) once per
-// target and exports one table.
+// Highway dispatch unit: it compiles every kernel family (*-inl.h: im2col, col2im, direct depthwise, direct NHWC)
+// once per target and exports one table.
 #ifndef COLCONV_SRC_KERNELS_KERNELS_H_
 #define COLCONV_SRC_KERNELS_KERNELS_H_
 
@@ -10,6 +10,7 @@
 
 #include "src/kernels/col_tile.h"
 #include "src/kernels/depthwise.h"
+#include "src/kernels/direct.h"
 
 namespace colconv {
 namespace kernels {
@@ -25,6 +26,8 @@ struct KernelTable {
   DwNchwFn dw_forward_nchw;
   DwNchwFn dw_backprop_input_nchw;
   DwNchwFilterFn dw_backprop_filter_nchw;
+  DirectForwardFn direct_forward_nhwc;
+  DirectBackpropFilterFn direct_backprop_filter_nhwc;
   bool fused;            // a multiply-add rounds once (the target has FMA): what the kernels' emulation must do
   int64_t target;        // the HWY_* bit the kernels were compiled for
   const char* target_name;

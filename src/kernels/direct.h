@@ -1,0 +1,85 @@
+// The contract of the direct NHWC kernels for thin convolutions: groups whose GEMM would be thin (few output
+// channels per group, or a short K). Vectors run over output channels, in one of two modes:
+// - broadcast (output channels per group a multiple of the vector length): a vector holds one group's outputs and
+//   each input value is broadcast across them, for a register tile of pixels x output vectors;
+// - spread (the vector length a multiple of the output channels per group, ResNeXt's 4 or 8 per group): a vector
+//   holds the outputs of lanes / opg whole groups, and the band holds, per pixel and input channel of a group, a
+//   vector whose lane o carries that channel of o's own group, so a multiply-add still serves every lane.
+//
+// Every sum has a documented order, one output element per lane, so each Highway target equals a scalar emulation
+// (src/reference/direct.cc) that uses the target's multiply-add (fused where it has FMA).
+//
+// A tile's weights are W[(tap * cpg + ic) * ldw + j], tap = kh * kernel_w + kw, j the output channel counted from
+// the tile's first: HWIO's own layout from the tile's column (ldw = output channels), or a packed block.
+#ifndef COLCONV_SRC_KERNELS_DIRECT_H_
+#define COLCONV_SRC_KERNELS_DIRECT_H_
+
+#include <cstdint>
+
+namespace colconv {
+namespace kernels {
+
+// One image of a grouped convolution as the direct kernels see it.
+struct DirectGeometry {
+  int64_t in_channels = 0;   // the source's pixel stride
+  int64_t out_channels = 0;  // the result's pixel stride
+  int64_t cpg = 1, opg = 1;  // input and output channels per group
+  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;
+};
+
+// Output rows [row0, row1) of the outputs of groups [group, group + DirectGroupsPerTile) (forward), or the
+// contributions of those output rows (backprop-filter).
+struct DirectTile {
+  int64_t row0 = 0, row1 = 0;
+  int64_t group = 0;
+};
+
+// The modes the kernels run (lanes: the target's vector length in floats); neither means they do not apply.
+inline bool DirectBroadcasts(const DirectGeometry& g, int64_t lanes) { return g.opg % lanes == 0; }
+inline bool DirectSpreads(const DirectGeometry& g, int64_t lanes) {
+  // A spread vector's input channels are one load (cpg <= opg) covering whole groups of whole vectors.
+  return g.opg < lanes && lanes % g.opg == 0 && g.cpg <= g.opg && g.out_channels % lanes == 0;
+}
+// Groups one tile covers: one, or a vector's worth in spread mode.
+inline int64_t DirectGroupsPerTile(const DirectGeometry& g, int64_t lanes) {
+  return DirectBroadcasts(g, lanes) ? 1 : lanes / g.opg;
+}
+
+// Output pixels x output vectors per register tile at most: 16 accumulators on targets with 32 vector registers
+// (8 leave the multiply-add latency half hidden there), 8 on those with 16.
+constexpr int64_t kDirectPixels = 16;
+
+// The band both kernels read: the group's input channels of the rows a tile reaches, zero-padded (input rows from
+// row0 * stride_h - pad_top, columns from -pad_left, enough for the output row rounded up to whole tiles), pixel
+// stride cpg * depth: element (r, q, ic) at ((r * width + q) * cpg + ic) * depth, where depth is 1 when the kernels
+// broadcast and the vector length when they spread (each element then a vector over the tile's groups).
+struct DirectBand {
+  int64_t rows = 0, width = 0, depth = 1;
+  int64_t floats(int64_t cpg) const { return rows * width * cpg * depth; }
+};
+inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64_t lanes) {
+  const int64_t eff_h = (g.kernel_h - 1) * g.dilation_h + 1, eff_w = (g.kernel_w - 1) * g.dilation_w + 1;
+  const int64_t out_width = (g.out_w + kDirectPixels - 1) / kDirectPixels * kDirectPixels;
+  return {(tile_rows - 1) * g.stride_h + eff_h, (out_width - 1) * g.stride_w + eff_w,
+          DirectBroadcasts(g, lanes) ? 1 : lanes};
+}
+
+// Forward: dst = sum over taps (kh, then kw ascending) and, within each, the group's input channels (ascending) of
+// src x weights, the padding adding zero products (which change no sum of finite weights). Writes exactly the
+// tile's rows of its groups' output channels; `scratch` holds DirectBandOf(g, rows, lanes).floats(cpg) floats.
+// Runs when DirectBroadcasts or DirectSpreads.
+using DirectForwardFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src, const float* weights,
+                                 int64_t ldw, float* dst, float* scratch);
+// Backprop-filter: adds to diff_weights (the weights' layout), per element, the tile's output pixels' products in
+// row, then column order (the padding's zero products included), continuing from the value already there.
+using DirectBackpropFilterFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src,
+                                        const float* diff_dst, int64_t ldw, float* diff_weights, float* scratch);
+
+}  // namespace kernels
+}  // namespace colconv
+
+#endif  // COLCONV_SRC_KERNELS_DIRECT_H_

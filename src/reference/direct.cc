@@ -1,0 +1,64 @@
+#include "src/reference/direct.h"
+
+#include <cmath>
+
+#include "src/kernels/window.h"
+
+namespace colconv {
+namespace reference {
+namespace {
+
+using kernels::DirectGeometry;
+using kernels::TapInput;
+
+float MulAdd(float a, float b, float acc, bool fused) {
+  if (fused) return std::fma(a, b, acc);
+  const float product = a * b;
+  return product + acc;
+}
+
+// Input channel c under tap (kh, kw) of output pixel (oh, ow), 0 in the padding.
+float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t c) {
+  const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, kh, g.dilation_h);
+  const int64_t iw = TapInput(ow, g.stride_w, g.pad_left, kw, g.dilation_w);
+  const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+  return inside ? src[(ih * g.in_w + iw) * g.in_channels + c] : 0.0f;
+}
+
+}  // namespace
+
+void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src, const float* w,
+                       int64_t ldw, float* dst, bool fused, int64_t lanes) {
+  const int64_t o0 = t.group * g.opg, o1 = o0 + kernels::DirectGroupsPerTile(g, lanes) * g.opg;
+  for (int64_t oh = t.row0; oh < t.row1; ++oh)
+    for (int64_t ow = 0; ow < g.out_w; ++ow)
+      for (int64_t o = o0; o < o1; ++o) {
+        float acc = 0.0f;
+        for (int64_t kh = 0; kh < g.kernel_h; ++kh)
+          for (int64_t kw = 0; kw < g.kernel_w; ++kw)
+            for (int64_t ic = 0; ic < g.cpg; ++ic) {
+              const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
+              acc = MulAdd(x, w[((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + o - o0], acc, fused);
+            }
+        dst[(oh * g.out_w + ow) * g.out_channels + o] = acc;
+      }
+}
+
+void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src,
+                              const float* diff_dst, int64_t ldw, float* dw, bool fused, int64_t lanes) {
+  const int64_t o0 = t.group * g.opg, o1 = o0 + kernels::DirectGroupsPerTile(g, lanes) * g.opg;
+  for (int64_t kh = 0; kh < g.kernel_h; ++kh)
+    for (int64_t kw = 0; kw < g.kernel_w; ++kw)
+      for (int64_t ic = 0; ic < g.cpg; ++ic)
+        for (int64_t o = o0; o < o1; ++o) {
+          float& acc = dw[((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + o - o0];
+          for (int64_t oh = t.row0; oh < t.row1; ++oh)
+            for (int64_t ow = 0; ow < g.out_w; ++ow) {
+              const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
+              acc = MulAdd(x, diff_dst[(oh * g.out_w + ow) * g.out_channels + o], acc, fused);
+            }
+        }
+}
+
+}  // namespace reference
+}  // namespace colconv

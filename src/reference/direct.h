@@ -1,0 +1,23 @@
+// The oracle of the direct NHWC kernels: each result element computed alone, in the order they document
+// (src/kernels/direct.h), with the target's multiply-add (`fused`) and the padding's zero products included, as
+// the kernels' bands make them. kernelcheck compares every target with it bit for bit.
+#ifndef COLCONV_SRC_REFERENCE_DIRECT_H_
+#define COLCONV_SRC_REFERENCE_DIRECT_H_
+
+#include <cstdint>
+
+#include "src/kernels/direct.h"
+
+namespace colconv {
+namespace reference {
+
+// `lanes`: the vector length of the target emulated, which sets the groups a tile covers.
+void DirectForwardNhwc(const kernels::DirectGeometry& g, const kernels::DirectTile& t, const float* src,
+                       const float* weights, int64_t ldw, float* dst, bool fused, int64_t lanes);
+void DirectBackpropFilterNhwc(const kernels::DirectGeometry& g, const kernels::DirectTile& t, const float* src,
+                              const float* diff_dst, int64_t ldw, float* diff_weights, bool fused, int64_t lanes);
+
+}  // namespace reference
+}  // namespace colconv
+
+#endif  // COLCONV_SRC_REFERENCE_DIRECT_H_

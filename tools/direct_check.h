@@ -1,0 +1,37 @@
+// Checks the direct NHWC kernels (src/kernels/direct.h) of one Highway target against their scalar emulation
+// (src/reference/direct.h), bit for bit, with the guard pages and NaN prefill of check::CheckBitExact. The grid:
+// both modes (whole vectors per group, broadcast; groups spread over a vector), one to five vectors per group,
+// 1 to all input channels per group, kernel sizes 1x1 to 7x7 and 1x10, strides 1 to 3, dilations 1 and 2, TF SAME
+// and asymmetric pads, output widths around the pixel tiles (1, 7, 8, 9, 15, 16, 17, 33), partial row tiles,
+// tiles of the first, a middle and the last groups, and weight rows padded beyond the tile.
+#ifndef COLCONV_TOOLS_DIRECT_CHECK_H_
+#define COLCONV_TOOLS_DIRECT_CHECK_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/kernels/kernels.h"
+
+namespace colconv {
+namespace check {
+
+struct DirectCase {
+  kernels::DirectGeometry g;
+  kernels::DirectTile tile;
+  int64_t ldw = 0;  // the weights' row stride, at least the tile's outputs
+  std::string Describe() const;
+};
+
+// scale in (0, 1] thins the random part of the grid; the sweeps stay whole.
+std::vector<DirectCase> DirectGrid(size_t lanes, double scale);
+
+// Runs both direct kernels of `table` on one case; each failure names the target, the kernel and the case.
+void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int index,
+                     std::vector<std::string>* failures);
+
+}  // namespace check
+}  // namespace colconv
+
+#endif  // COLCONV_TOOLS_DIRECT_CHECK_H_
