@@ -239,6 +239,13 @@ class Depthwise final : public Algorithm {
     if (g.data_format == DataFormat::kNHWC && p.direction != Direction::kBackpropInput && m % lanes == 0) {
       return StrCat(m, " outputs per channel fill whole vectors: direct_nhwc broadcasts each input across them");
     }
+    // NHWC backprop-input vectorizes over the input channels; a few channels with many outputs each (a 1-channel
+    // image into 64) leave its vectors nearly empty, 7x slower than im2col + GEMM.
+    if (g.data_format == DataFormat::kNHWC && p.direction == Direction::kBackpropInput && g.in_channels < lanes &&
+        m >= lanes) {
+      return StrCat("NHWC backprop-input with ", g.in_channels, " channels of ", m,
+                    " outputs each: vectors over the channels would be mostly empty");
+    }
     return "";
   }
   std::unique_ptr<const Executable> Plan(const Problem& p, WorkspaceLayout* layout) const override {
