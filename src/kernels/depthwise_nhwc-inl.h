@@ -444,10 +444,13 @@ HWY_NOINLINE void DwForwardNhwc(const DwGeometry& g, const DwTile& t, const floa
 
 // ---- Backprop-input -----------------------------------------------------------------------------------------
 
-// [lo, hi) and the first tap of the taps k that reach input position i from an output o = (i + pad - k * d) / s
-// in [0, out): k runs lo, lo + step, ... below hi, where step * d is the smallest multiple of s.
+// The taps k that reach input position i from an output o = (i + pad - k * d) / s in [0, out): k runs first,
+// first + step, ... below end, where step * d is the smallest multiple of s; the first reaches from output
+// o_first, each next one from o_step outputs before.
 struct TapSet {
   int64_t first, step, end;
+  int64_t o_first, o_step;
+  bool empty() const { return end <= first; }
 };
 HWY_INLINE TapSet TapsReaching(int64_t i, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t out) {
   // o * s = i + pad - k * d, so k * d = i + pad - o * s; taps with (i + pad - k * d) % s == 0 and o in range.
@@ -455,12 +458,23 @@ HWY_INLINE TapSet TapsReaching(int64_t i, int64_t stride, int64_t pad, int64_t d
   while ((step * dilation) % stride != 0) ++step;
   int64_t first = 0;
   while (first < std::min(step, taps) && (i + pad - first * dilation) % stride != 0) ++first;
-  if (first >= std::min(step, taps) || (i + pad - first * dilation) % stride != 0) return {0, 1, 0};
+  if (first >= std::min(step, taps) || (i + pad - first * dilation) % stride != 0) return {0, 1, 0, 0, 0};
   // o = (i + pad - k d) / s decreases as k grows: keep o < out (k large enough) and o >= 0 (k small enough).
   while (first < taps && (i + pad - first * dilation) / stride >= out) first += step;
   int64_t end = first;
   while (end < taps && i + pad - end * dilation >= 0) end += step;
-  return {first, step, std::max(first, end)};
+  return {first, step, std::max(first, end), (i + pad - first * dilation) / stride, step * dilation / stride};
+}
+
+// The last position of i's residue class modulo s (i, i + s, ...) below `size` that the same taps reach.
+HWY_INLINE int64_t LastWithTaps(int64_t i, const TapSet& k, int64_t stride, int64_t pad, int64_t dilation,
+                                int64_t taps, int64_t out, int64_t size) {
+  if (k.empty()) return i;
+  // The first tap stays within the output while i + pad - first d <= (out - 1) s; the tap after the set stays
+  // out of reach while i + pad - end d < 0.
+  int64_t last = std::min(size - 1, (out - 1) * stride + k.first * dilation - pad);
+  if (k.end < taps) last = std::min(last, k.end * dilation - pad - 1);
+  return last < i ? i : i + (last - i) / stride * stride;
 }
 
 // Input pixels iw0, iw0 + s, ... (T of them, which share their taps), channels [c, c + Lanes): a gather over the
@@ -473,10 +487,8 @@ HWY_INLINE void BackpropInputPixelsNhwc(D d, const DwGeometry& g, const float* H
   const int64_t m = g.multiplier, taps = g.kernel_h * g.kernel_w, oc = g.channels * m;
   hn::Vec<D> acc[T];
   for (size_t t = 0; t < T; ++t) acc[t] = hn::Zero(d);
-  for (int64_t i = kh.first; i < kh.end; i += kh.step) {
-    const int64_t oh = (ih + g.pad_top - i * g.dilation_h) / g.stride_h;
-    for (int64_t k = kw.first; k < kw.end; k += kw.step) {
-      const int64_t ow = (iw0 + g.pad_left - k * g.dilation_w) / g.stride_w;
+  for (int64_t i = kh.first, oh = kh.o_first; i < kh.end; i += kh.step, oh -= kh.o_step) {
+    for (int64_t k = kw.first, ow = kw.o_first; k < kw.end; k += kw.step, ow -= kw.o_step) {
       const float* dy = diff_dst + (oh * g.out_w + ow) * oc + c * m;
       const int64_t tap = i * g.kernel_w + k;
       for (int64_t j0 = 0; j0 < m; j0 += static_cast<int64_t>(kM)) {
@@ -513,23 +525,19 @@ HWY_INLINE void DwBackpropInputNhwcM(const DwGeometry& g, const DwTile& tile, co
   const int64_t s = g.stride_w, T = kDwPixels;
   for (int64_t ih = tile.row0; ih < tile.row1; ++ih) {
     const TapSet kh = TapsReaching(ih, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.out_h);
-    // Columns of one residue class modulo s share their taps; T of them at once while the taps stay the same.
+    // Columns of one residue class modulo s share their taps: T of them at once while the taps stay the same.
     for (int64_t r = 0; r < std::min(s, g.in_w); ++r) {
       for (int64_t iw = r; iw < g.in_w;) {
-        const TapSet kw = TapsReaching(iw, s, g.pad_left, g.dilation_w, g.kernel_w, g.out_w);
-        const int64_t last = iw + (T - 1) * s;
-        const bool run = last < g.in_w && [&] {
-          const TapSet k2 = TapsReaching(last, s, g.pad_left, g.dilation_w, g.kernel_w, g.out_w);
-          return k2.first == kw.first && k2.end == kw.end;
-        }();
-        if (run) {
+        // Along the class the taps stay, and the output each reaches from moves one per column.
+        TapSet kw = TapsReaching(iw, s, g.pad_left, g.dilation_w, g.kernel_w, g.out_w);
+        const int64_t last = LastWithTaps(iw, kw, s, g.pad_left, g.dilation_w, g.kernel_w, g.out_w, g.in_w);
+        for (; iw + (T - 1) * s <= last; iw += T * s, kw.o_first += T) {
           for (int64_t c = tile.c0; c < c_vec; c += n) BackpropInputPixelsNhwc<kDwPixels, M>(d, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
           for (int64_t c = c_vec; c < tile.c1; ++c) BackpropInputPixelsNhwc<kDwPixels, M>(d1, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
-          iw += T * s;
-        } else {
+        }
+        for (; iw <= last; iw += s, ++kw.o_first) {
           for (int64_t c = tile.c0; c < c_vec; c += n) BackpropInputPixelsNhwc<1, M>(d, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
           for (int64_t c = c_vec; c < tile.c1; ++c) BackpropInputPixelsNhwc<1, M>(d1, g, diff_dst, w, ldw, diff_src, ih, iw, kh, kw, c);
-          iw += s;
         }
       }
     }
