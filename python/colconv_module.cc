@@ -116,6 +116,28 @@ py::array_t<float> BackpropFilter(const Array& input, const std::vector<int64_t>
   });
 }
 
+// The algorithm the planner picks for `op` on these shapes (out_backprop: the forward output's shape).
+std::string Algorithm(const std::string& op, const std::vector<int64_t>& input_shape,
+                      const std::vector<int64_t>& filter_shape, Pair strides, const py::object& padding,
+                      Pair dilations, int64_t groups, const std::string& data_format,
+                      const std::string& filter_format) {
+  const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
+  const colconv::Shape4 in = Sizes(input_shape, "input_shape"), f = Sizes(filter_shape, "filter_shape");
+  colconv::Shape4 out{};
+  Check(colconv::InferConv2dOutputShape(desc, in, f, &out));
+  colconv::Conv2dPlan plan;
+  if (op == "forward") {
+    Check(colconv::Conv2dPlan::CreateForward(desc, in, f, &plan));
+  } else if (op == "backprop_input") {
+    Check(colconv::Conv2dPlan::CreateBackpropInput(desc, input_shape, f, out, &plan));
+  } else if (op == "backprop_filter") {
+    Check(colconv::Conv2dPlan::CreateBackpropFilter(desc, in, f, out, &plan));
+  } else {
+    throw py::value_error("op is '" + op + "'; it must be 'forward', 'backprop_input' or 'backprop_filter'");
+  }
+  return plan.algorithm();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_colconv, m) {
@@ -127,6 +149,9 @@ PYBIND11_MODULE(_colconv, m) {
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
   m.def("conv2d_backprop_filter", &BackpropFilter, py::arg("input"), py::arg("filter_sizes"), py::arg("out_backprop"),
+        py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
+        py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
+  m.def("algorithm", &Algorithm, py::arg("op"), py::arg("input_shape"), py::arg("filter_shape"),
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
   m.def("set_num_threads", [](int n) { Check(colconv::SetNumThreads(n)); }, py::arg("num_threads"));

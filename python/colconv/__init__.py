@@ -70,3 +70,11 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides=1, padding
                                       _array(out_backprop, "out_backprop"),
                                       **_attrs(strides, padding, dilations, groups, data_format, filter_format))
     return _result(out, input, out_backprop)
+
+
+def algorithm(op, input_shape, filter_shape, strides=1, padding="VALID", dilations=1, groups=1, data_format="NHWC",
+              filter_format="HWIO"):
+    """The algorithm colconv runs for op ('forward', 'backprop_input' or 'backprop_filter') on these shapes:
+    'depthwise', 'direct_nhwc', 'im2col_gemm', ... (the C++ Conv2dPlan::algorithm())."""
+    return _lib.algorithm(op, [int(s) for s in input_shape], [int(s) for s in filter_shape],
+                          **_attrs(strides, padding, dilations, groups, data_format, filter_format))

@@ -74,6 +74,36 @@ class GridTest(unittest.TestCase):
                        rng.random() < 0.5, rng.random() < 0.5, trial)
 
 
+class ThinLayersTest(unittest.TestCase):
+    """Depthwise and grouped layers of MobileNet, EfficientNet, ConvNeXt and ResNeXt (scaled down) reach
+    colconv's direct algorithms through colconv.torch in both memory formats, and match PyTorch."""
+
+    LAYERS = [  # n, c, h, w, o, k, stride, groups, channels_last: the algorithm in every direction
+        (2, 32, 14, 13, 32, (3, 3), (1, 1), 32, {True: "depthwise", False: "depthwise"}),      # MobileNet
+        (1, 24, 15, 15, 24, (5, 5), (2, 2), 24, {True: "depthwise", False: "depthwise"}),      # EfficientNet s2
+        (1, 16, 9, 11, 16, (7, 7), (1, 1), 16, {True: "depthwise", False: "depthwise"}),       # ConvNeXt
+        (2, 8, 10, 9, 16, (3, 3), (1, 1), 8, {True: None, False: "depthwise"}),                # multiplier 2
+        (2, 32, 12, 11, 32, (3, 3), (1, 1), 8, {True: "direct_nhwc", False: "im2col_gemm"}),   # ResNeXt, 4/group
+        (1, 64, 9, 9, 64, (3, 3), (1, 1), 4, {True: "direct_nhwc", False: "im2col_gemm"}),     # 16 per group
+    ]
+
+    def test_thin_layers_match_torch_through_their_algorithms(self):
+        for trial, (n, c, h, w, o, k, stride, groups, expected) in enumerate(self.LAYERS):
+            for channels_last in (True, False):
+                want = expected[channels_last]
+                if want is not None:
+                    layout = ("NHWC", [n, h, w, c]) if channels_last else ("NCHW", [n, c, h, w])
+                    for op in ("forward", "backprop_filter") + (("backprop_input",) if stride == (1, 1) else ()):
+                        got = colconv.algorithm(op, layout[1], [o, c // groups, k[0], k[1]], stride,
+                                                "SAME", 1, groups, layout[0], "OIHW")
+                        self.assertEqual(got, want, f"{op} of layer {trial} ({layout[0]})")
+                GridTest().check(n, c, h, w, o, k, stride, (1, 1), groups, "same", channels_last, True, 100 + trial)
+
+    def test_algorithm_errors_name_the_argument(self):
+        with self.assertRaisesRegex(ValueError, "op is 'sideways'"):
+            colconv.algorithm("sideways", [1, 5, 5, 3], [3, 3, 3, 4])
+
+
 class OpsTest(unittest.TestCase):
     def test_numpy_nhwc_hwio_matches_torch(self):
         rng = np.random.default_rng(3)
