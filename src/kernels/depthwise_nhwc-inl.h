@@ -84,10 +84,10 @@ struct BandRow {
   int64_t pixel, input_row;
 };
 
-// kDwWindow output pixels, m = 1, dilation 1, stride S, K taps wide, from `at` (the input under their first tap):
-// each input column of a filter row is loaded once and serves every output of the window that reads it. Output t
-// takes column x = S * t + k for tap k, so with x ascending each output still sums kw ascending.
-template <int K, int S, class D>
+// kDwWindow output pixels, m = 1, stride S, K taps wide at dilation DW, from `at` (the input under their first
+// tap): each input column of a filter row is loaded once and serves every output of the window that reads it.
+// Output t takes column x = S * t + DW * k for tap k, so with x ascending each output still sums kw ascending.
+template <int K, int S, int DW, class D>
 HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
                               const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[kDwWindow]) {
   constexpr int T = kDwWindow;
@@ -98,11 +98,11 @@ HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRIC
     Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA { wv[k] = hn::LoadU(d, w + (i * K + k) * ldw); });
     // One pointer walks the columns: an index register per column would exhaust the general registers.
     const float* column = row;
-    Unroll<S * (T - 1) + K>([&](auto x) COLCONV_INLINE_LAMBDA {
+    Unroll<S * (T - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
       const auto v = hn::LoadU(d, column);
       column += pixel;
       Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
-        constexpr int rest = decltype(x)::value - decltype(k)::value;
+        constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
         if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) acc[rest / S] = hn::MulAdd(v, wv[k], acc[rest / S]);
       });
     });
@@ -112,7 +112,7 @@ HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRIC
 // Two output rows at once (stride_h SH, dilation 1), kDwWindow pixels each: input row r serves row 0 as filter row
 // r and row 1 as filter row r - SH, so each input column is loaded once for both. Each output still sums kh, then
 // kw ascending. Sixteen accumulators and two filter rows: for targets with 32 vector registers.
-template <int K, int S, class D>
+template <int K, int S, int DW, class D>
 HWY_INLINE void ForwardWindow2(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
                                const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[2][kDwWindow]) {
   constexpr int T = kDwWindow;
@@ -127,11 +127,11 @@ HWY_INLINE void ForwardWindow2(D d, const DwGeometry& g, const float* HWY_RESTRI
       w1[k] = second ? hn::LoadU(d, w + ((r - sh) * K + k) * ldw) : hn::Zero(d);
     });
     const float* column = row;
-    Unroll<S * (T - 1) + K>([&](auto x) COLCONV_INLINE_LAMBDA {
+    Unroll<S * (T - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
       const auto v = hn::LoadU(d, column);
       column += pixel;
       Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
-        constexpr int rest = decltype(x)::value - decltype(k)::value;
+        constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
         if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) {
           if (first) acc[0][rest / S] = hn::MulAdd(v, w0[k], acc[0][rest / S]);
           if (second) acc[1][rest / S] = hn::MulAdd(v, w1[k], acc[1][rest / S]);
@@ -277,7 +277,7 @@ HWY_INLINE void BorderPixelNhwc(D d, const DwGeometry& g, const float* HWY_RESTR
 
 // Direct mode: src itself, for a tile of whole channel vectors of a wide image. A window where all its pixels' taps
 // are inside, else pixel by pixel with the taps that are inside (the ones outside would add zero products).
-template <int K, int S, class D>
+template <int K, int S, int DW, class D>
 HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
                                   const float* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT dst) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d));
@@ -303,7 +303,7 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, con
           float* out = dst + (oh * g.out_w + ow) * g.channels + c;
           if (pair) {
             hn::Vec<D> acc[2][kDwWindow];
-            ForwardWindow2<K, S>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
+            ForwardWindow2<K, S, DW>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
             Unroll<kDwWindow>([&](auto p) COLCONV_INLINE_LAMBDA {
               hn::StoreU(acc[0][p], d, out + p * g.channels);
               hn::StoreU(acc[1][p], d, out + (g.out_w + p) * g.channels);
@@ -311,7 +311,7 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, con
             continue;
           }
           hn::Vec<D> acc[kDwWindow];
-          ForwardWindow<K, S>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
+          ForwardWindow<K, S, DW>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
           Unroll<kDwWindow>([&](auto p) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p], d, out + p * g.channels); });
         }
         ow += kDwWindow;
@@ -331,7 +331,7 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, con
 }
 
 // Band mode: every pixel through the window (two rows at a time where PairsRows), from the band.
-template <int K, int S, class D>
+template <int K, int S, int DW, class D>
 HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const DwBand& b, const float* band,
                                 const float* weights, float* dst) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.channels, input_row = b.width * b.channels;
@@ -344,9 +344,9 @@ HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const
         const float* at = row + ow0 * S * pixel + cv;
         hn::Vec<D> acc[2][kDwWindow];
         if (pair) {
-          ForwardWindow2<K, S>(d, g, at, pixel, input_row, weights + cv, b.channels, acc);
+          ForwardWindow2<K, S, DW>(d, g, at, pixel, input_row, weights + cv, b.channels, acc);
         } else {
-          ForwardWindow<K, S>(d, g, at, pixel, input_row, weights + cv, b.channels, acc[0]);
+          ForwardWindow<K, S, DW>(d, g, at, pixel, input_row, weights + cv, b.channels, acc[0]);
         }
         for (int64_t r = 0; r <= (pair ? 1 : 0); ++r) {
           for (int64_t p = 0; p < pixels; ++p) {
@@ -368,41 +368,47 @@ HWY_INLINE bool ReadsDirectly(const DwGeometry& g) {
   return S == 2 || g.out_w >= 4 * K + 2;
 }
 
-template <int K, int S, class D>
+template <int K, int S, int DW, class D>
 HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
                                     int64_t ldw, float* dst, float* scratch) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  if (ReadsDirectly<K, S>(g) && (t.c1 - t.c0) % n == 0) return ForwardDirectRows<K, S>(d, g, t, src, w, ldw, dst);
+  if (ReadsDirectly<K, S>(g) && (t.c1 - t.c0) % n == 0) return ForwardDirectRows<K, S, DW>(d, g, t, src, w, ldw, dst);
   const DwBand b = DwForwardBand(g, t.row1 - t.row0, t.c1 - t.c0, n);
   float* band = scratch;
   float* weights = band + b.band_floats();
   BuildForwardBand(g, t, b, src, w, ldw, band, weights);
-  ForwardBandRows<K, S>(d, g, t, b, band, weights, dst);
+  ForwardBandRows<K, S, DW>(d, g, t, b, band, weights, dst);
 }
 
-// The window for this problem's filter width and stride, where one applies.
+// The window for this problem's filter width, stride and dilation, where one applies.
 template <class D>
 HWY_INLINE bool ForwardWindowFor(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
                                  int64_t ldw, float* dst, float* scratch) {
-  if (g.multiplier != 1 || g.dilation_w != 1) return false;
-  switch (g.kernel_w * 10 + g.stride_w) {
-    case 31:
-      ForwardWindowTile<3, 1>(d, g, t, src, w, ldw, dst, scratch);
+  if (g.multiplier != 1) return false;
+  switch (g.dilation_w * 100 + g.kernel_w * 10 + g.stride_w) {
+    case 131:
+      ForwardWindowTile<3, 1, 1>(d, g, t, src, w, ldw, dst, scratch);
       return true;
-    case 32:
-      ForwardWindowTile<3, 2>(d, g, t, src, w, ldw, dst, scratch);
+    case 132:
+      ForwardWindowTile<3, 2, 1>(d, g, t, src, w, ldw, dst, scratch);
       return true;
-    case 51:
-      ForwardWindowTile<5, 1>(d, g, t, src, w, ldw, dst, scratch);
+    case 151:
+      ForwardWindowTile<5, 1, 1>(d, g, t, src, w, ldw, dst, scratch);
       return true;
-    case 52:
-      ForwardWindowTile<5, 2>(d, g, t, src, w, ldw, dst, scratch);
+    case 152:
+      ForwardWindowTile<5, 2, 1>(d, g, t, src, w, ldw, dst, scratch);
       return true;
-    case 71:
-      ForwardWindowTile<7, 1>(d, g, t, src, w, ldw, dst, scratch);
+    case 171:
+      ForwardWindowTile<7, 1, 1>(d, g, t, src, w, ldw, dst, scratch);
       return true;
-    case 72:
-      ForwardWindowTile<7, 2>(d, g, t, src, w, ldw, dst, scratch);
+    case 172:
+      ForwardWindowTile<7, 2, 1>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 231:  // atrous 3x3 (DeepLab): 1.9x the tap-by-tap path on bench/thin's dw_dilation2
+      ForwardWindowTile<3, 1, 2>(d, g, t, src, w, ldw, dst, scratch);
+      return true;
+    case 232:
+      ForwardWindowTile<3, 2, 2>(d, g, t, src, w, ldw, dst, scratch);
       return true;
     default:
       return false;
