@@ -17,13 +17,6 @@
 #include <algorithm>
 #include <cstdint>
 
-// A lambda the compiler must inline (the unrolled loops of the kernels' register tiles).
-#if defined(__GNUC__) || defined(__clang__)
-#define COLCONV_INLINE_LAMBDA __attribute__((always_inline))
-#else
-#define COLCONV_INLINE_LAMBDA
-#endif
-
 namespace colconv {
 namespace kernels {
 

@@ -19,12 +19,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
-#include <utility>
 
 #include "hwy/highway.h"
 #include "src/kernels/depthwise.h"
 #include "src/kernels/runs-inl.h"
+#include "src/kernels/unroll-inl.h"
 #include "src/kernels/window.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -64,18 +63,6 @@ HWY_INLINE void LoadChannelsInterleaved(D d, const float* HWY_RESTRICT in, V (&v
 }
 
 // ---- Forward ------------------------------------------------------------------------------------------------
-
-// Calls f(std::integral_constant<int, i>()) for i = 0 .. N - 1, unrolled: what keeps a window's accumulators,
-// weights and input vector in registers. The lambdas passed must be COLCONV_INLINE_LAMBDA: left to the inliner's
-// budget, a window with several call sites loses them to calls, and its accumulators to memory (4x slower).
-template <int... I, typename F>
-HWY_INLINE void UnrollSequence(std::integer_sequence<int, I...>, F&& f) {
-  (f(std::integral_constant<int, I>()), ...);
-}
-template <int N, typename F>
-HWY_INLINE void Unroll(F&& f) {
-  UnrollSequence(std::make_integer_sequence<int, N>(), f);
-}
 
 // Where one output row's pixels read the band: `row` is its first input row, `pixel` and `input_row` the floats
 // between input columns and between input rows.

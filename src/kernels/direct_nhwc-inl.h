@@ -18,6 +18,7 @@
 #include "hwy/highway.h"
 #include "src/kernels/direct.h"
 #include "src/kernels/runs-inl.h"
+#include "src/kernels/unroll-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace colconv {
@@ -169,46 +170,82 @@ HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t
 
 // ---- Backprop-filter ----------------------------------------------------------------------------------------
 
-// One pass: the (tap, input channel) pairs [first, first + P) of the weights (dw: the first vector's column), V
-// output vectors from output channel o, over every output pixel of the tile in row, then column order, continued
-// from diff_weights.
-template <size_t P, size_t V, bool kSpread, class D>
+// One pass: taps tap0 .. tap0 + R - 1 (flat, kh * kernel_w + kw) x input channels ic0 .. ic0 + Q - 1 of the
+// weights (dw: the first vector's column), V output vectors from output channel o, over every output pixel of the
+// tile in row, then column order, continued from diff_weights. R, Q and V are compile-time so that the R x Q x V
+// sums stay in registers (a pass over a runtime count of pairs kept them in memory, at a third of the speed); the
+// band is addressed by R tap offsets and Q constant steps.
+template <int R, int Q, int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                  const float* band, const float* HWY_RESTRICT diff_dst, int64_t ldw,
-                                 float* HWY_RESTRICT dw, int64_t first, int64_t pairs, int64_t o) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), cpg = g.cpg, pixel = cpg * b.depth;
-  hn::Vec<D> acc[P][V];
-  int64_t offset[P];  // where pair j reads the band, from the pixel's first tap
-  for (int64_t j = 0; j < pairs; ++j) {
-    const int64_t pair = first + j, tap = pair / cpg, ic = pair % cpg;
-    offset[j] = ((tap / g.kernel_w) * g.dilation_h * b.width + (tap % g.kernel_w) * g.dilation_w) * pixel + ic * b.depth;
-    for (size_t v = 0; v < V; ++v) acc[j][v] = hn::LoadU(d, dw + pair * ldw + static_cast<int64_t>(v) * n);
+                                 float* HWY_RESTRICT dw, int64_t tap0, int64_t ic0, int64_t o) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = g.cpg * b.depth;
+  hn::Vec<D> acc[R][Q][V];
+  int64_t offset[R];  // where tap r reads the band, from the pixel's first tap
+  auto weights = [&](int64_t r, int64_t q) { return dw + ((tap0 + r) * g.cpg + ic0 + q) * ldw; };
+  for (int r = 0; r < R; ++r) {
+    const int64_t tap = tap0 + r;
+    offset[r] = ((tap / g.kernel_w) * g.dilation_h * b.width + (tap % g.kernel_w) * g.dilation_w) * pixel + ic0 * b.depth;
+    for (int q = 0; q < Q; ++q)
+      for (int v = 0; v < V; ++v) acc[r][q][v] = hn::LoadU(d, weights(r, q) + v * n);
   }
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
     const float* row = band + (oh - t.row0) * g.stride_h * b.width * pixel;
     const float* dy = diff_dst + oh * g.out_w * g.out_channels + o;
     for (int64_t ow = 0; ow < g.out_w; ++ow, dy += g.out_channels) {
       hn::Vec<D> y[V];
-      for (size_t v = 0; v < V; ++v) y[v] = hn::LoadU(d, dy + static_cast<int64_t>(v) * n);
+      Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { y[v] = hn::LoadU(d, dy + v * n); });
       const float* x = row + ow * g.stride_w * pixel;
-      for (int64_t j = 0; j < pairs; ++j) {
-        const auto xv = BandVector<kSpread>(d, x + offset[j]);
-        for (size_t v = 0; v < V; ++v) acc[j][v] = hn::MulAdd(xv, y[v], acc[j][v]);
-      }
+      Unroll<R>([&](auto r) COLCONV_INLINE_LAMBDA {
+        const float* xr = x + offset[r];
+        Unroll<Q>([&](auto q) COLCONV_INLINE_LAMBDA {
+          const auto xv = BandVector<kSpread>(d, xr + q * b.depth);
+          Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[r][q][v] = hn::MulAdd(xv, y[v], acc[r][q][v]); });
+        });
+      });
     }
   }
-  for (int64_t j = 0; j < pairs; ++j)
-    for (size_t v = 0; v < V; ++v) hn::StoreU(acc[j][v], d, dw + (first + j) * ldw + static_cast<int64_t>(v) * n);
+  for (int r = 0; r < R; ++r)
+    for (int q = 0; q < Q; ++q)
+      for (int v = 0; v < V; ++v) hn::StoreU(acc[r][q][v], d, weights(r, q) + v * n);
 }
 
-template <size_t V, bool kSpread, class D>
+// Sums a pass keeps in registers: 16 of 32 vector registers, 8 of 16.
+constexpr int kDirectFilterSums = HWY_MAX_BYTES >= 64 ? 16 : 8;
+
+// Input channels ic0 .. ic0 + Q - 1 of every tap: R taps a pass, the rest one by one.
+template <int Q, int V, bool kSpread, class D>
+HWY_INLINE void DirectFilterTaps(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                 const float* band, const float* diff_dst, int64_t ldw, float* dw, int64_t ic0,
+                                 int64_t o) {
+  constexpr int R = kDirectFilterSums / (Q * V) > 0 ? kDirectFilterSums / (Q * V) : 1;
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  int64_t tap = 0;
+  for (; tap + R <= taps; tap += R) DirectFilterPass<R, Q, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, tap, ic0, o);
+  for (; tap < taps; ++tap) DirectFilterPass<1, Q, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, tap, ic0, o);
+}
+
+// Every weight of V output vectors from o: input channels in runs that fill the registers' sums (fewer at the
+// end: 8, 4, 2, 1).
+template <int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterPasses(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                    const float* band, const float* diff_dst, int64_t ldw, float* dw, int64_t o) {
-  constexpr size_t P = 16 / V;  // P x V = 16 accumulators
-  const int64_t total = g.kernel_h * g.kernel_w * g.cpg;
-  for (int64_t first = 0; first < total; first += static_cast<int64_t>(P)) {
-    DirectFilterPass<P, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, first, std::min<int64_t>(P, total - first), o);
+  constexpr int kRun = kDirectFilterSums / V;
+  int64_t ic = 0;
+  for (; ic + kRun <= g.cpg; ic += kRun) DirectFilterTaps<kRun, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, ic, o);
+  if (kRun > 8 && ic + 8 <= g.cpg) {
+    DirectFilterTaps<8, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, ic, o);
+    ic += 8;
   }
+  if (ic + 4 <= g.cpg) {
+    DirectFilterTaps<4, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, ic, o);
+    ic += 4;
+  }
+  if (ic + 2 <= g.cpg) {
+    DirectFilterTaps<2, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, ic, o);
+    ic += 2;
+  }
+  if (ic < g.cpg) DirectFilterTaps<1, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, ic, o);
 }
 
 HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
