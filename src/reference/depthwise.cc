@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "src/kernels/window.h"
+#include "src/reference/mul_add.h"
 
 namespace colconv {
 namespace reference {
@@ -11,13 +12,6 @@ namespace {
 
 using kernels::DwGeometry;
 using kernels::TapInput;
-
-// acc + a * b with one rounding (fused) or two.
-float MulAdd(float a, float b, float acc, bool fused) {
-  if (fused) return std::fma(a, b, acc);
-  const float product = a * b;
-  return product + acc;
-}
 
 bool Inside(int64_t v, int64_t size) { return v >= 0 && v < size; }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "src/kernels/window.h"
+#include "src/reference/mul_add.h"
 
 namespace colconv {
 namespace reference {
@@ -10,12 +11,6 @@ namespace {
 
 using kernels::DirectGeometry;
 using kernels::TapInput;
-
-float MulAdd(float a, float b, float acc, bool fused) {
-  if (fused) return std::fma(a, b, acc);
-  const float product = a * b;
-  return product + acc;
-}
 
 // Input channel c under tap (kh, kw) of output pixel (oh, ow), 0 in the padding.
 float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t c) {
