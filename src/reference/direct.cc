@@ -1,7 +1,5 @@
 #include "src/reference/direct.h"
 
-#include <cmath>
-
 #include "src/kernels/window.h"
 #include "src/reference/mul_add.h"
 
