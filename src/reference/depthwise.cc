@@ -1,6 +1,6 @@
 #include "src/reference/depthwise.h"
 
-#include <cmath>
+#include <algorithm>
 #include <vector>
 
 #include "src/kernels/window.h"
