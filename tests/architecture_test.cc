@@ -172,6 +172,23 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
     CHECK(plan.declined_algorithms().find(c.declined) != std::string::npos);
     CHECK(plan.description().rfind(c.algorithm, 0) == 0);
   }
+  // The direct kernels' zero-padded band would span the strided or dilated grid: 4 GB for this depthwise layer
+  // (the fuzzer's find), so it goes to im2col + GEMM, whose workspace follows the columns.
+  for (const std::array<int64_t, 2>& strides_dilations : {std::array<int64_t, 2>{int64_t{1} << 20, 4},
+                                                           std::array<int64_t, 2>{1, int64_t{1} << 20}}) {
+    Conv2dDesc desc;
+    desc.padding = Padding::kSame;
+    desc.data_format = DataFormat::kNHWC;
+    desc.strides = {strides_dilations[0], strides_dilations[0]};
+    desc.dilations = {strides_dilations[1], 1};
+    desc.groups = 16;
+    Conv2dPlan plan;
+    REQUIRE(Conv2dPlan::CreateForward(desc, {1, 2, 2, 16}, {3, 1, 1, 16}, &plan).ok());
+    CHECK(plan.algorithm() == "im2col_gemm");
+    CHECK(plan.declined_algorithms().find("depthwise: the zero-padded band would be mostly padding") !=
+          std::string::npos);
+    CHECK(plan.workspace_bytes() < (size_t{1} << 20));
+  }
   // A small batch with few pixel tiles splits the output channels and makes each tile's columns once for all.
   Conv2dPlan split;
   Conv2dDesc same;

@@ -36,6 +36,12 @@ bool HasNothingToCompute(Direction direction, const Conv2dGeometry& g);
 std::string DeclinesForFastPaths(const Problem& problem);
 // The same, or GEMM extents beyond the backend's interface: why no GEMM-based algorithm takes it.
 std::string DeclinesForGemm(const Problem& problem);
+// Why the direct kernels, which copy the zero-padded input a task reaches into a band whose rows are rounded up to
+// whole register tiles, do not take the problem, or "": in some dimension the pads, the effective filter and that
+// rounding add more than 3x the larger of its input and output extents (plus 128). Past that the band is mostly
+// zeros: a SAME pad around a dilation of 2^20, or a stride of 2^20, would book gigabytes. Within it, and with the
+// zero-padded image under 2^40 floats, the bands' size formulas stay inside int64.
+std::string DeclinesForPaddedBand(const Problem& problem);
 
 }  // namespace internal
 }  // namespace colconv

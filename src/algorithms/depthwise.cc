@@ -229,7 +229,7 @@ class Depthwise final : public Algorithm {
  public:
   const char* name() const override { return "depthwise"; }
   std::string Declines(const Problem& p) const override {
-    const std::string why = DeclinesForFastPaths(p);
+    const std::string why = DeclinesForPaddedBand(p);
     if (!why.empty()) return why;
     const Conv2dGeometry& g = p.geometry;
     if (g.in_channels_per_group() != 1) {

@@ -227,7 +227,7 @@ class DirectNhwc final : public Algorithm {
  public:
   const char* name() const override { return "direct_nhwc"; }
   std::string Declines(const Problem& p) const override {
-    const std::string why = DeclinesForFastPaths(p);
+    const std::string why = DeclinesForPaddedBand(p);
     if (!why.empty()) return why;
     const Conv2dGeometry& g = p.geometry;
     if (g.data_format != DataFormat::kNHWC) return "NCHW data (its kernels vectorize NHWC's output channels)";
