@@ -255,13 +255,17 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
   std::mt19937_64 rng(777);
   std::vector<test::Problem> problems;
   for (int i = 0; i < std::max(15, static_cast<int>(120 * Scale())); ++i) problems.push_back(test::RandomProblem(rng, 12));
-  // The random grid rarely draws a filter that covers its input: one of each layout.
+  // The random grid rarely draws a filter that covers its input, or (thinned, as under the sanitizers) a 1x1 one
+  // with more outputs than direct_nhwc takes: one of each, in each layout.
   for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
-    test::Problem p;
-    p.geometry = Resolve(&p.desc, df, FilterFormat::kOIHW, 3, 4, 3, 2, 5, 3, 2);
-    p.src_shape = p.geometry.src_shape();
-    p.weights_shape = p.geometry.weights_shape();
-    problems.push_back(p);
+    test::Problem covering, pointwise;
+    covering.geometry = Resolve(&covering.desc, df, FilterFormat::kOIHW, 3, 4, 3, 2, 5, 3, 2);
+    pointwise.geometry = Resolve(&pointwise.desc, df, FilterFormat::kHWIO, 2, 8, 5, 4, 80, 1, 1);
+    for (test::Problem* p : {&covering, &pointwise}) {
+      p->src_shape = p->geometry.src_shape();
+      p->weights_shape = p->geometry.weights_shape();
+      problems.push_back(*p);
+    }
   }
   // Nor thin NHWC groups that direct_nhwc takes on every target: a three-channel stem, 16 channels per group
   // (whole vectors), and 4 per group (spread over a vector where it is longer), at strides 1 and 2.
@@ -322,16 +326,17 @@ TEST_CASE("forcing an algorithm: unknown names and algorithms that do not apply 
   CHECK(SetForcedAlgorithm("nope").code() == StatusCode::kInvalidArgument);
   colconv_conv2d_attrs attrs;
   colconv_conv2d_attrs_init(&attrs);
-  const int64_t in[4] = {1, 5, 5, 3}, f[4] = {3, 3, 3, 4}, dy[4] = {1, 3, 3, 4};
+  // 65 output channels: too many for direct_nhwc at any vector length.
+  const int64_t in[4] = {1, 5, 5, 3}, f[4] = {3, 3, 3, 65}, dy[4] = {1, 3, 3, 65};
   CHECK(std::string(colconv_conv2d_algorithm(COLCONV_FORWARD, &attrs, in, f, nullptr)) == "im2col_gemm");
   CHECK(colconv_set_algorithm("nope") == COLCONV_INVALID_ARGUMENT);
   // Forcing a known algorithm is fine; running it on a problem it does not compute is the error.
   REQUIRE(colconv_set_algorithm("pointwise_gemm") == COLCONV_OK);
-  std::vector<float> x(75, 1.0f), w(108, 1.0f), y(36, -2.0f);
+  std::vector<float> x(75, 1.0f), w(1755, 1.0f), y(585, -2.0f);
   CHECK(colconv_conv2d(&attrs, in, x.data(), f, w.data(), y.data()) == COLCONV_INVALID_ARGUMENT);
   CHECK(std::string(colconv_last_error()).find("pointwise_gemm (forced by SetForcedAlgorithm) does not compute "
                                                "this problem: the filter is not 1x1") != std::string::npos);
-  CHECK(y == std::vector<float>(36, -2.0f));
+  CHECK(y == std::vector<float>(585, -2.0f));
   CHECK(colconv_conv2d_algorithm(COLCONV_FORWARD, &attrs, in, f, nullptr) == nullptr);
   REQUIRE(colconv_set_algorithm(nullptr) == COLCONV_OK);
   CHECK(colconv_conv2d(&attrs, in, x.data(), f, w.data(), y.data()) == COLCONV_OK);
