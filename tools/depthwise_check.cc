@@ -156,7 +156,8 @@ std::string DwCase::Describe() const {
 std::vector<DwCase> DwGrid(size_t lanes, double scale) {
   std::vector<DwCase> cases;
   DwGridBuilder b(lanes, &cases);
-  const int64_t kernels[][2] = {{1, 1}, {2, 2}, {3, 3}, {5, 5}, {7, 7}, {3, 1}, {1, 3}, {2, 5}, {31, 1}, {1, 31}};
+  const int64_t kernels[][2] = {{1, 1}, {2, 2}, {3, 3}, {5, 5}, {7, 7}, {3, 1}, {1, 3}, {2, 5}, {31, 1}, {1, 31},
+                                {3, 13}, {1, 15}};  // past the windows' widths: two-digit widths take the tap loop
   // Every kernel shape at every stride and dilation.
   for (const auto& k : kernels)
     for (int64_t s = 1; s <= 3; ++s)

@@ -371,7 +371,8 @@ HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& g, const DwTile& t, c
 template <class D>
 HWY_INLINE bool ForwardWindowFor(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
                                  int64_t ldw, float* dst, float* scratch) {
-  if (g.multiplier != 1) return false;
+  // Single digits make the key below unique (a 13-wide filter must not read as dilation 2, width 3, stride 1).
+  if (g.multiplier != 1 || g.kernel_w > 9 || g.stride_w > 9 || g.dilation_w > 9) return false;
   switch (g.dilation_w * 100 + g.kernel_w * 10 + g.stride_w) {
     case 131:
       ForwardWindowTile<3, 1, 1>(d, g, t, src, w, ldw, dst, scratch);
