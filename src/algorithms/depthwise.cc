@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "src/algorithms/common.h"
+#include "src/algorithms/transpose.h"
 #include "src/parallel.h"
 #include "src/str_cat.h"
 
@@ -14,6 +15,8 @@ namespace {
 
 constexpr const char* kPackedWeights = "depthwise_weights";
 constexpr const char* kScratch = "depthwise_scratch";
+constexpr const char* kPixelsIn = "depthwise_pixels_in";
+constexpr const char* kPixelsOut = "depthwise_pixels_out";
 // NHWC forward and backprop-input tasks: at least this many output pixels of up to this many channels.
 constexpr int64_t kTaskPixels = 256;
 constexpr int64_t kTaskChannels = 128;
@@ -39,8 +42,8 @@ kernels::DwGeometry DwGeometryOf(const Conv2dGeometry& g) {
 // the end.
 class DwWeights {
  public:
-  DwWeights(const Conv2dGeometry& g, bool flip)
-      : nhwc_(g.data_format == DataFormat::kNHWC), hwio_(g.filter_format == FilterFormat::kHWIO), flip_(flip),
+  DwWeights(const Conv2dGeometry& g, bool nhwc_kernels, bool flip)
+      : nhwc_(nhwc_kernels), hwio_(g.filter_format == FilterFormat::kHWIO), flip_(flip),
         channels_(g.in_channels), m_(g.out_channels_per_group()), taps_(g.height.filter * g.width.filter),
         packed_(flip || (nhwc_ ? !(hwio_ && m_ == 1) : hwio_)) {}
 
@@ -96,9 +99,25 @@ class DwWeights {
 
 // Backprop-input at stride 1 with one output per channel is a forward pass over diff_dst with the filter
 // reversed and the pads mirrored (eff - 1 - pad): run as one, it gets the forward kernel's windows.
-bool BackpropInputAsForward(Direction direction, const Conv2dGeometry& g) {
-  return direction == Direction::kBackpropInput && g.data_format == DataFormat::kNHWC &&
-         g.out_channels_per_group() == 1 && g.height.stride == 1 && g.width.stride == 1;
+bool BackpropInputAsForward(Direction direction, const Conv2dGeometry& g, bool nhwc_kernels) {
+  return direction == Direction::kBackpropInput && nhwc_kernels && g.out_channels_per_group() == 1 &&
+         g.height.stride == 1 && g.width.stride == 1;
+}
+
+// NCHW forward and backprop-input run on the NHWC kernels, whose vectors run over channels, where that beats the
+// NCHW kernels' vectors over a plane's columns even after transposing both ways: each task transposes a vector's
+// worth of channels of one image to NHWC, runs them, and transposes the result back. It pays with at least a
+// vector of channels, and with more than 3x3 taps, a stride, or small planes (at most 256 output pixels), where
+// the NCHW kernels' per-plane set-up weighs most (bench/thin, alternating runs: 1.1-4.4x on those layers; 3x3 at
+// stride 1 on 28x28 to 112x112 planes ran 0.54-0.81x, so they keep the NCHW kernels).
+bool ThroughNhwc(const Problem& p) {
+  const Conv2dGeometry& g = p.geometry;
+  if (g.data_format != DataFormat::kNCHW || p.direction == Direction::kBackpropFilter ||
+      g.in_channels < static_cast<int64_t>(p.kernels.lanes)) {
+    return false;
+  }
+  const int64_t work_per_pixel = g.height.filter * g.width.filter * g.height.stride * g.width.stride;
+  return work_per_pixel > 9 || g.height.output * g.width.output <= 256;
 }
 
 kernels::DwGeometry MirroredForward(const kernels::DwGeometry& g) {
@@ -113,13 +132,16 @@ kernels::DwGeometry MirroredForward(const kernels::DwGeometry& g) {
 class DwProduct final : public Executable {
  public:
   DwProduct(const Problem& p, WorkspaceLayout* layout)
-      : g_(p.geometry), as_forward_(BackpropInputAsForward(p.direction, g_)),
-        dw_(as_forward_ ? MirroredForward(DwGeometryOf(g_)) : DwGeometryOf(g_)), weights_(g_, as_forward_),
-        forward_(p.direction == Direction::kForward) {
+      : g_(p.geometry), transposed_(ThroughNhwc(p)),
+        nhwc_kernels_(g_.data_format == DataFormat::kNHWC || transposed_),
+        as_forward_(BackpropInputAsForward(p.direction, g_, nhwc_kernels_)),
+        dw_(as_forward_ ? MirroredForward(DwGeometryOf(g_)) : DwGeometryOf(g_)),
+        weights_(g_, nhwc_kernels_, as_forward_), forward_(p.direction == Direction::kForward) {
     weights_.Book(layout);
-    if (g_.data_format == DataFormat::kNCHW) {
+    const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
+    if (!nhwc_kernels_) {
       const auto pass = forward_ ? kernels::DwPass::kForward : kernels::DwPass::kBackpropInput;
-      const int64_t floats = kernels::DwNchwScratch(dw_, pass, static_cast<int64_t>(p.kernels.lanes)).floats();
+      const int64_t floats = kernels::DwNchwScratch(dw_, pass, lanes).floats();
       layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one set of padded planes");
       set_tasks(TaskSpace({g_.batch, g_.in_channels}));
       return;
@@ -127,17 +149,29 @@ class DwProduct final : public Executable {
     const int64_t rows = forward_ ? g_.height.output : g_.height.input;
     const int64_t width = forward_ ? g_.width.output : g_.width.input;
     rows_per_task_ = std::min(rows, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, width))));
-    channels_per_task_ = std::min(g_.in_channels, kTaskChannels);
+    channels_per_task_ = std::min(g_.in_channels, transposed_ ? lanes : kTaskChannels);
     if (forward_ || as_forward_) {
-      const int64_t floats = kernels::DwForwardNhwcScratch(dw_, rows_per_task_, channels_per_task_,
-                                                           static_cast<int64_t>(p.kernels.lanes));
+      const int64_t floats = kernels::DwForwardNhwcScratch(dw_, rows_per_task_, channels_per_task_, lanes);
       layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one band of padded input rows");
     }
-    set_tasks(TaskSpace({g_.batch, CeilDiv(rows, rows_per_task_), CeilDiv(g_.in_channels, channels_per_task_)}));
+    const int64_t channel_blocks = CeilDiv(g_.in_channels, channels_per_task_);
+    if (transposed_) {
+      const int64_t m = g_.out_channels_per_group(), src_plane = g_.height.input * g_.width.input;
+      const int64_t dst_floats = channels_per_task_ * m * g_.height.output * g_.width.output;
+      const int64_t src_floats = channels_per_task_ * src_plane;
+      layout->BookPerWorker(kPixelsIn, static_cast<size_t>(forward_ ? src_floats : dst_floats) * sizeof(float), 64,
+                            "one block of channels of the input, transposed to NHWC");
+      layout->BookPerWorker(kPixelsOut, static_cast<size_t>(forward_ ? dst_floats : src_floats) * sizeof(float), 64,
+                            "its result in NHWC");
+      set_tasks(TaskSpace({g_.batch, channel_blocks}));
+      return;
+    }
+    set_tasks(TaskSpace({g_.batch, CeilDiv(rows, rows_per_task_), channel_blocks}));
   }
   std::string Describe() const override {
-    if (g_.data_format == DataFormat::kNCHW) return "of one plane";
-    return StrCat("of ", rows_per_task_, " rows x ", channels_per_task_, " channels",
+    if (!nhwc_kernels_) return "of one plane";
+    return StrCat("of ", transposed_ ? "all" : StrCat(rows_per_task_), " rows x ", channels_per_task_, " channels",
+                  transposed_ ? " transposed to NHWC and back" : "",
                   as_forward_ ? ", as a forward pass with the filter reversed" : "");
   }
 
@@ -152,25 +186,50 @@ class DwProduct final : public Executable {
       const TaskSpace::Digits d = tasks().Decode(task);
       const float* image = in + d[0] * in_image;
       float* result = out + d[0] * out_image;
-      if (g_.data_format == DataFormat::kNCHW) {
+      if (transposed_) return RunTransposed(ctx, worker, d[1], image, w, result);
+      if (!nhwc_kernels_) {
         float* scratch = ctx.workspace.Get<float>(kScratch, worker);
         const auto kernel = forward_ ? ctx.kernels.dw_forward_nchw : ctx.kernels.dw_backprop_input_nchw;
         return kernel(dw_, d[1], image, w, result, scratch);
       }
       const int64_t rows = forward_ ? g_.height.output : g_.height.input;
       const Range r = BlockOf(d[1], rows_per_task_, rows), c = BlockOf(d[2], channels_per_task_, g_.in_channels);
-      const kernels::DwTile tile{r.begin, r.end, c.begin, c.end};
-      if (forward_ || as_forward_) {
-        return ctx.kernels.dw_forward_nhwc(dw_, tile, image, w, weights_.ldw(), result,
-                                           ctx.workspace.Get<float>(kScratch, worker));
-      }
-      ctx.kernels.dw_backprop_input_nhwc(dw_, tile, image, w, weights_.ldw(), result);
+      RunNhwc(ctx, worker, dw_, {r.begin, r.end, c.begin, c.end}, image, w, result);
     });
   }
 
  private:
+  void RunNhwc(const RunContext& ctx, int worker, const kernels::DwGeometry& g, const kernels::DwTile& tile,
+               const float* in, const float* w, float* out) const {
+    if (forward_ || as_forward_) {
+      return ctx.kernels.dw_forward_nhwc(g, tile, in, w, weights_.ldw(), out, ctx.workspace.Get<float>(kScratch, worker));
+    }
+    ctx.kernels.dw_backprop_input_nhwc(g, tile, in, w, weights_.ldw(), out);
+  }
+
+  // Channel block `block` of one image: its input planes to NHWC, the NHWC kernels over all rows, back to planes.
+  void RunTransposed(const RunContext& ctx, int worker, int64_t block, const float* in, const float* w,
+                     float* out) const {
+    const Range c = BlockOf(block, channels_per_task_, g_.in_channels);
+    const int64_t m = g_.out_channels_per_group();
+    const int64_t src_plane = g_.height.input * g_.width.input, dst_plane = g_.height.output * g_.width.output;
+    // Forward reads c's channels and writes their m outputs each; backprop-input the other way round.
+    const int64_t in_channels = forward_ ? c.size() : c.size() * m, out_channels = forward_ ? c.size() * m : c.size();
+    const int64_t in_plane = forward_ ? src_plane : dst_plane, out_plane = forward_ ? dst_plane : src_plane;
+    float* pixels_in = ctx.workspace.Get<float>(kPixelsIn, worker);
+    float* pixels_out = ctx.workspace.Get<float>(kPixelsOut, worker);
+    PlanesToPixels(in + (forward_ ? c.begin : c.begin * m) * in_plane, in_plane, in_channels, pixels_in);
+    kernels::DwGeometry g = dw_;
+    g.channels = c.size();
+    const int64_t rows = forward_ ? g_.height.output : g_.height.input;
+    for (int64_t r = 0; r < rows; r += rows_per_task_) {
+      RunNhwc(ctx, worker, g, {r, std::min(rows, r + rows_per_task_), 0, c.size()}, pixels_in, w + c.begin, pixels_out);
+    }
+    PixelsToPlanes(pixels_out, out_plane, out_channels, out + (forward_ ? c.begin * m : c.begin) * out_plane);
+  }
+
   const Conv2dGeometry& g_;
-  bool as_forward_;
+  bool transposed_, nhwc_kernels_, as_forward_;
   kernels::DwGeometry dw_;  // the kernels' geometry: the problem's, or the mirrored forward pass's
   DwWeights weights_;
   bool forward_;
@@ -180,7 +239,8 @@ class DwProduct final : public Executable {
 // Backprop-filter: tasks own channel blocks and sum images, then rows, then columns, in order.
 class DwFilter final : public Executable {
  public:
-  DwFilter(const Problem& p, WorkspaceLayout* layout) : g_(p.geometry), dw_(DwGeometryOf(g_)), weights_(g_, false) {
+  DwFilter(const Problem& p, WorkspaceLayout* layout)
+      : g_(p.geometry), dw_(DwGeometryOf(g_)), weights_(g_, g_.data_format == DataFormat::kNHWC, false) {
     weights_.Book(layout);
     nchw_ = g_.data_format == DataFormat::kNCHW;
     if (nchw_) {
