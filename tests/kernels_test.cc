@@ -25,6 +25,7 @@ TEST_CASE("im2col, col2im and the depthwise kernels are bit-exact against their 
     CAPTURE(r.target);
     CHECK(r.cases >= 1000);
     CHECK(r.dw_cases >= 100);
+    CHECK(r.transpose_cases >= 40);
     for (size_t i = 0; i < r.failures.size() && i < 10; ++i) FAIL_CHECK(r.failures[i]);
     CHECK(r.failures.empty());
   }

@@ -7,6 +7,7 @@
 
 #include "hwy/targets.h"
 #include "src/reference/columns.h"
+#include "src/reference/transpose.h"
 #include "src/str_cat.h"
 #include "tools/check_util.h"
 #include "tools/depthwise_check.h"
@@ -179,6 +180,39 @@ void CheckCase(const kernels::KernelTable& table, const KernelCase& c, int index
   }
 }
 
+namespace {
+
+// The transposes both ways, on planes and channel counts around the 4x4 blocks and the 64-pixel strips, each
+// with its guard page after the buffers' ends and before their starts. Returns the number of shapes.
+int CheckTransposes(const kernels::KernelTable& table, std::vector<std::string>* failures) {
+  int shapes = 0;
+  for (int64_t plane : {1, 3, 4, 7, 64, 67, 130}) {
+    for (int64_t channels : {1, 2, 4, 5, 16, 19}) {
+      const size_t n = static_cast<size_t>(plane * channels);
+      const std::string shape = StrCat(" plane ", plane, " channels ", channels);
+      for (int side = 0; side < 2; ++side) {
+        const uint64_t seed = static_cast<uint64_t>(shapes * 2 + side);
+        const auto to_pixels = [&](const float* in, const float*, float* out, float*) {
+          table.planes_to_pixels(in, plane, channels, out);
+        };
+        const auto to_planes = [&](const float* in, const float*, float* out, float*) {
+          table.pixels_to_planes(in, plane, channels, out);
+        };
+        CheckBitExact({StrCat(table.target_name, " planes to pixels", shape), n, 1, n, 0, false, seed, side}, to_pixels,
+                      [&](const float* in, const float*, float* out) { reference::PlanesToPixels(in, plane, channels, out); },
+                      failures);
+        CheckBitExact({StrCat(table.target_name, " pixels to planes", shape), n, 1, n, 0, false, seed, side}, to_planes,
+                      [&](const float* in, const float*, float* out) { reference::PixelsToPlanes(in, plane, channels, out); },
+                      failures);
+      }
+      ++shapes;
+    }
+  }
+  return shapes;
+}
+
+}  // namespace
+
 std::vector<TargetReport> CheckTargets(const std::string& only, double scale) {
   const FaultReport faults;
   std::vector<TargetReport> reports;
@@ -203,6 +237,7 @@ std::vector<TargetReport> CheckTargets(const std::string& only, double scale) {
         CheckDirectCase(table, direct_grid[i], static_cast<int>(i), &report.failures);
       }
       report.direct_cases = static_cast<int>(direct_grid.size());
+      report.transpose_cases = CheckTransposes(table, &report.failures);
     }
     reports.push_back(report);
   }

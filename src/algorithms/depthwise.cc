@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "src/algorithms/common.h"
-#include "src/algorithms/transpose.h"
 #include "src/parallel.h"
 #include "src/str_cat.h"
 
@@ -104,20 +103,15 @@ bool BackpropInputAsForward(Direction direction, const Conv2dGeometry& g, bool n
          g.height.stride == 1 && g.width.stride == 1;
 }
 
-// NCHW forward and backprop-input run on the NHWC kernels, whose vectors run over channels, where that beats the
-// NCHW kernels' vectors over a plane's columns even after transposing both ways: each task transposes a vector's
-// worth of channels of one image to NHWC, runs them, and transposes the result back. It pays with at least a
-// vector of channels, and with more than 3x3 taps, a stride, or small planes (at most 256 output pixels), where
-// the NCHW kernels' per-plane set-up weighs most (bench/thin, alternating runs: 1.1-4.4x on those layers; 3x3 at
-// stride 1 on 28x28 to 112x112 planes ran 0.54-0.81x, so they keep the NCHW kernels).
+// NCHW forward and backprop-input with at least a vector of channels, one output each, run on the NHWC kernels,
+// whose vectors run over channels (the NCHW kernels' run over a plane's columns: short on small planes, strided at
+// stride 2): each task transposes a vector's worth of channels of one image to NHWC, runs them, and transposes the
+// result back. bench/thin, alternating runs: 1.1-5.5x the NCHW kernels on every such layer; with a channel
+// multiplier of 2 (the NHWC windows take one output per channel) it ran 0.77-0.84x, so that keeps the NCHW kernels.
 bool ThroughNhwc(const Problem& p) {
   const Conv2dGeometry& g = p.geometry;
-  if (g.data_format != DataFormat::kNCHW || p.direction == Direction::kBackpropFilter ||
-      g.in_channels < static_cast<int64_t>(p.kernels.lanes)) {
-    return false;
-  }
-  const int64_t work_per_pixel = g.height.filter * g.width.filter * g.height.stride * g.width.stride;
-  return work_per_pixel > 9 || g.height.output * g.width.output <= 256;
+  return g.data_format == DataFormat::kNCHW && p.direction != Direction::kBackpropFilter &&
+         g.in_channels >= static_cast<int64_t>(p.kernels.lanes) && g.out_channels_per_group() == 1;
 }
 
 kernels::DwGeometry MirroredForward(const kernels::DwGeometry& g) {
@@ -218,14 +212,16 @@ class DwProduct final : public Executable {
     const int64_t in_plane = forward_ ? src_plane : dst_plane, out_plane = forward_ ? dst_plane : src_plane;
     float* pixels_in = ctx.workspace.Get<float>(kPixelsIn, worker);
     float* pixels_out = ctx.workspace.Get<float>(kPixelsOut, worker);
-    PlanesToPixels(in + (forward_ ? c.begin : c.begin * m) * in_plane, in_plane, in_channels, pixels_in);
+    const float* in_block = in + (forward_ ? c.begin : c.begin * m) * in_plane;
+    ctx.kernels.planes_to_pixels(in_block, in_plane, in_channels, pixels_in);
     kernels::DwGeometry g = dw_;
     g.channels = c.size();
     const int64_t rows = forward_ ? g_.height.output : g_.height.input;
     for (int64_t r = 0; r < rows; r += rows_per_task_) {
       RunNhwc(ctx, worker, g, {r, std::min(rows, r + rows_per_task_), 0, c.size()}, pixels_in, w + c.begin, pixels_out);
     }
-    PixelsToPlanes(pixels_out, out_plane, out_channels, out + (forward_ ? c.begin * m : c.begin) * out_plane);
+    float* out_block = out + (forward_ ? c.begin * m : c.begin) * out_plane;
+    ctx.kernels.pixels_to_planes(pixels_out, out_plane, out_channels, out_block);
   }
 
   const Conv2dGeometry& g_;

@@ -11,6 +11,7 @@
 #include "src/kernels/depthwise_nhwc-inl.h"
 #include "src/kernels/direct_nhwc-inl.h"
 #include "src/kernels/im2col-inl.h"
+#include "src/kernels/transpose-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace colconv {
@@ -31,6 +32,8 @@ KernelTable GetKernelTable() {
   t.dw_backprop_filter_nchw = &DwBackpropFilterNchw;
   t.direct_forward_nhwc = &DirectForwardNhwc;
   t.direct_backprop_filter_nhwc = &DirectBackpropFilterNhwc;
+  t.planes_to_pixels = &PlanesToPixels;
+  t.pixels_to_planes = &PixelsToPlanes;
   t.fused = HWY_NATIVE_FMA != 0;
   t.target = HWY_TARGET;
   t.target_name = hwy::TargetName(HWY_TARGET);

@@ -1,5 +1,6 @@
 // The kernel table a plan binds to, and the Highway targets this build has. src/kernels/kernels.cc is the one
-// Highway dispatch unit: it compiles every kernel family (*-inl.h: im2col, col2im, direct depthwise, direct NHWC)
+// Highway dispatch unit: it compiles every kernel family (*-inl.h: im2col, col2im, direct depthwise, direct NHWC,
+// transposes)
 // once per target and exports one table.
 #ifndef COLCONV_SRC_KERNELS_KERNELS_H_
 #define COLCONV_SRC_KERNELS_KERNELS_H_
@@ -11,6 +12,7 @@
 #include "src/kernels/col_tile.h"
 #include "src/kernels/depthwise.h"
 #include "src/kernels/direct.h"
+#include "src/kernels/transpose.h"
 
 namespace colconv {
 namespace kernels {
@@ -28,6 +30,8 @@ struct KernelTable {
   DwNchwFilterFn dw_backprop_filter_nchw;
   DirectForwardFn direct_forward_nhwc;
   DirectBackpropFilterFn direct_backprop_filter_nhwc;
+  TransposeFn planes_to_pixels;  // NCHW -> NHWC, one image's block of channels
+  TransposeFn pixels_to_planes;
   bool fused;            // a multiply-add rounds once (the target has FMA): what the kernels' emulation must do
   int64_t target;        // the HWY_* bit the kernels were compiled for
   const char* target_name;
