@@ -106,7 +106,7 @@ bool BackpropInputAsForward(Direction direction, const Conv2dGeometry& g, bool n
 // NCHW forward and backprop-input with at least a vector of channels, one output each, run on the NHWC kernels,
 // whose vectors run over channels (the NCHW kernels' run over a plane's columns: short on small planes, strided at
 // stride 2): each task transposes a vector's worth of channels of one image to NHWC, runs them, and transposes the
-// result back. bench/thin, alternating runs: 1.1-5.5x the NCHW kernels on every such layer; with a channel
+// result back. bench/thin, alternating runs: 1.06-5.5x the NCHW kernels on every such layer; with a channel
 // multiplier of 2 (the NHWC windows take one output per channel) it ran 0.77-0.84x, so that keeps the NCHW kernels.
 bool ThroughNhwc(const Problem& p) {
   const Conv2dGeometry& g = p.geometry;
@@ -150,9 +150,8 @@ class DwProduct final : public Executable {
     }
     const int64_t channel_blocks = CeilDiv(g_.in_channels, channels_per_task_);
     if (transposed_) {
-      const int64_t m = g_.out_channels_per_group(), src_plane = g_.height.input * g_.width.input;
-      const int64_t dst_floats = channels_per_task_ * m * g_.height.output * g_.width.output;
-      const int64_t src_floats = channels_per_task_ * src_plane;
+      const int64_t src_floats = channels_per_task_ * g_.height.input * g_.width.input;
+      const int64_t dst_floats = channels_per_task_ * g_.height.output * g_.width.output;
       layout->BookPerWorker(kPixelsIn, static_cast<size_t>(forward_ ? src_floats : dst_floats) * sizeof(float), 64,
                             "one block of channels of the input, transposed to NHWC");
       layout->BookPerWorker(kPixelsOut, static_cast<size_t>(forward_ ? dst_floats : src_floats) * sizeof(float), 64,
@@ -196,32 +195,30 @@ class DwProduct final : public Executable {
   void RunNhwc(const RunContext& ctx, int worker, const kernels::DwGeometry& g, const kernels::DwTile& tile,
                const float* in, const float* w, float* out) const {
     if (forward_ || as_forward_) {
-      return ctx.kernels.dw_forward_nhwc(g, tile, in, w, weights_.ldw(), out, ctx.workspace.Get<float>(kScratch, worker));
+      float* scratch = ctx.workspace.Get<float>(kScratch, worker);
+      return ctx.kernels.dw_forward_nhwc(g, tile, in, w, weights_.ldw(), out, scratch);
     }
     ctx.kernels.dw_backprop_input_nhwc(g, tile, in, w, weights_.ldw(), out);
   }
 
-  // Channel block `block` of one image: its input planes to NHWC, the NHWC kernels over all rows, back to planes.
+  // Channel block `block` of one image (one output per channel): its input planes to NHWC, the NHWC kernels over
+  // all rows, the result back to planes.
   void RunTransposed(const RunContext& ctx, int worker, int64_t block, const float* in, const float* w,
                      float* out) const {
     const Range c = BlockOf(block, channels_per_task_, g_.in_channels);
-    const int64_t m = g_.out_channels_per_group();
     const int64_t src_plane = g_.height.input * g_.width.input, dst_plane = g_.height.output * g_.width.output;
-    // Forward reads c's channels and writes their m outputs each; backprop-input the other way round.
-    const int64_t in_channels = forward_ ? c.size() : c.size() * m, out_channels = forward_ ? c.size() * m : c.size();
     const int64_t in_plane = forward_ ? src_plane : dst_plane, out_plane = forward_ ? dst_plane : src_plane;
     float* pixels_in = ctx.workspace.Get<float>(kPixelsIn, worker);
     float* pixels_out = ctx.workspace.Get<float>(kPixelsOut, worker);
-    const float* in_block = in + (forward_ ? c.begin : c.begin * m) * in_plane;
-    ctx.kernels.planes_to_pixels(in_block, in_plane, in_channels, pixels_in);
+    ctx.kernels.planes_to_pixels(in + c.begin * in_plane, in_plane, c.size(), pixels_in);
     kernels::DwGeometry g = dw_;
     g.channels = c.size();
     const int64_t rows = forward_ ? g_.height.output : g_.height.input;
     for (int64_t r = 0; r < rows; r += rows_per_task_) {
-      RunNhwc(ctx, worker, g, {r, std::min(rows, r + rows_per_task_), 0, c.size()}, pixels_in, w + c.begin, pixels_out);
+      const kernels::DwTile tile{r, std::min(rows, r + rows_per_task_), 0, c.size()};
+      RunNhwc(ctx, worker, g, tile, pixels_in, w + c.begin, pixels_out);
     }
-    float* out_block = out + (forward_ ? c.begin * m : c.begin) * out_plane;
-    ctx.kernels.pixels_to_planes(pixels_out, out_plane, out_channels, out_block);
+    ctx.kernels.pixels_to_planes(pixels_out, out_plane, c.size(), out + c.begin * out_plane);
   }
 
   const Conv2dGeometry& g_;
