@@ -3,6 +3,8 @@
 #include <limits>
 
 #include "src/checked_math.h"
+#include "src/kernels/depthwise.h"
+#include "src/kernels/direct.h"
 #include "src/str_cat.h"
 
 namespace colconv {
@@ -12,8 +14,8 @@ namespace {
 // The fast paths' position arithmetic (offset x width) stays inside int64 for pads, effective filters and
 // strides up to this; beyond it (legal, if absurd: SAME with a dilation of 2^40) the reference runs.
 constexpr int64_t kMaxFastOffset = int64_t{1} << 30;
-// The widest register tile of the direct kernels, in output pixels (kernels::kDirectPixels, kDwWindow).
-constexpr int64_t kMaxTilePixels = 16;
+// The widest register tile of the direct kernels, in output pixels: their bands' rows round up to it.
+constexpr int64_t kMaxTilePixels = std::max(kernels::kDirectPixels, kernels::kDwWindow);
 constexpr int64_t kMaxPaddedFloats = int64_t{1} << 40;
 
 }  // namespace
