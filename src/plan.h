@@ -26,6 +26,8 @@ struct Plan {
   std::unique_ptr<const Executable> executable;
   WorkspaceLayout workspace;
   size_t workspace_budget = 0;  // the caller's, or 0 for the default
+  PostOps post_ops;
+  bool prepacked_weights = false;  // runs receive the weights packed by executable->weights_packing()
   const gemm::Backend* gemm = nullptr;
   kernels::KernelTable kernels{};
 
@@ -35,14 +37,15 @@ struct Plan {
   std::string Describe(int workers) const;
 };
 
-// Chooses the first registered algorithm that computes the problem and plans it. Fails when none does, or when
-// a budget the caller set (options.workspace_budget) cannot hold one worker's workspace, or the workspace would
-// take more than half the machine's memory.
+// Chooses the first registered algorithm that computes the problem and plans it. Fails when the post-ops do not
+// apply to the direction, when no algorithm computes it, or when a budget the caller set
+// (options.workspace_budget) cannot hold one worker's workspace, or the workspace would take more than half the
+// machine's memory. prepacked_weights: an operator's plan, whose runs receive packed weights.
 Status MakePlan(Direction direction, const Conv2dGeometry& geometry, const PlanOptions& options,
-                std::shared_ptr<const Plan>* plan);
+                bool prepacked_weights, std::shared_ptr<const Plan>* plan);
 
-// Runs the plan on `workers` workers with `memory` (plan.WorkspaceBytes(workers) bytes at any alignment). The
-// operands are the caller's, checked.
+// Runs the plan on `workers` workers with `memory` (plan.WorkspaceBytes(workers) bytes at any alignment), and its
+// post-ops where the algorithm does not fuse them. The operands are the caller's, checked.
 void RunPlan(const Plan& plan, int workers, const Operands& io, void* memory);
 
 }  // namespace internal

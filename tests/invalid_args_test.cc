@@ -242,7 +242,7 @@ TEST_CASE("C++ API: thread count, empty plan, wrong direction") {
   CHECK(GetNumThreads() >= 1);
   Conv2dPlan empty;
   float x = 0;
-  CHECK(empty.Forward(&x, &x, &x).message().find("the plan is empty") != std::string::npos);
+  CHECK(empty.Forward(&x, &x, &x).message().find("Conv2dPlan::Forward: it is empty") != std::string::npos);
   Conv2dPlan plan;
   REQUIRE(Conv2dPlan::CreateForward(Conv2dDesc(), {1, 3, 3, 1}, {3, 3, 1, 1}, &plan).ok());
   CHECK(plan.BackpropInput(&x, &x, &x).message().find("created for conv2d") != std::string::npos);

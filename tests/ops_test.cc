@@ -82,7 +82,7 @@ std::vector<float> RunGuarded(const Run& r) {
 int CompareAll(Direction d, const Conv2dGeometry& g, const Run& r, const std::vector<float>& got,
                const std::string& what) {
   int failures = 0;
-  auto check = [&](size_t index, const reference::Value& want, int64_t terms) {
+  test::ForEachReferenceValue(d, g, r.a.data(), r.b.data(), [&](size_t index, const reference::Value& want, int64_t terms) {
     const double err = std::fabs(double(got[index]) - want.value);
     if (!(err <= test::Tolerance(want.magnitude, terms))) {
       if (failures++ < 5) {
@@ -90,33 +90,7 @@ int CompareAll(Direction d, const Conv2dGeometry& g, const Run& r, const std::ve
                         << " (magnitude " << want.magnitude << ")");
       }
     }
-  };
-  const int64_t icg = g.in_channels_per_group(), ocg = g.out_channels_per_group();
-  const int64_t taps = g.height.filter * g.width.filter;
-  switch (d) {
-    case Direction::kForward: {
-      const TensorIndex di = DstIndex(g);
-      ForEachIndex({g.batch, g.out_channels, g.height.output, g.width.output}, [&](int64_t n, int64_t oc, int64_t oh, int64_t ow) {
-        check(di(n, oc, oh, ow), reference::ForwardAt(g, r.a.data(), r.b.data(), n, oc, oh, ow), icg * taps);
-      });
-      break;
-    }
-    case Direction::kBackpropInput: {
-      const TensorIndex si = SrcIndex(g);
-      ForEachIndex({g.batch, g.in_channels, g.height.input, g.width.input}, [&](int64_t n, int64_t c, int64_t ih, int64_t iw) {
-        check(si(n, c, ih, iw), reference::BackpropInputAt(g, r.a.data(), r.b.data(), n, c, ih, iw), ocg * taps);
-      });
-      break;
-    }
-    case Direction::kBackpropFilter: {
-      const FilterIndex wi = WeightsIndex(g);
-      ForEachIndex({g.out_channels, icg, g.height.filter, g.width.filter}, [&](int64_t oc, int64_t ic, int64_t kh, int64_t kw) {
-        check(wi(oc, ic, kh, kw), reference::BackpropFilterAt(g, r.a.data(), r.b.data(), oc, ic, kh, kw),
-              g.batch * g.height.output * g.width.output);
-      });
-      break;
-    }
-  }
+  });
   return failures;
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "colconv/conv2d.h"
+#include "src/layout.h"
+#include "src/reference/reference.h"
 
 namespace colconv {
 namespace test {
@@ -59,6 +61,42 @@ Problem RandomProblem(std::mt19937_64& rng, int64_t max_spatial = 12);
 
 // Allowed |float result - exact| for a sum of `terms` products whose absolute values sum to `magnitude`.
 double Tolerance(double magnitude, int64_t terms);
+
+// Calls f(index in the result's storage, the reference's exact value and magnitude there, the terms it sums) for
+// every element of the result of direction d, whose operands are a and b (forward: src, weights; backprop-input:
+// weights, diff_dst; backprop-filter: src, diff_dst).
+template <typename F>
+void ForEachReferenceValue(Direction d, const Conv2dGeometry& g, const float* a, const float* b, F&& f) {
+  const int64_t icg = g.in_channels_per_group(), ocg = g.out_channels_per_group();
+  const int64_t taps = g.height.filter * g.width.filter;
+  switch (d) {
+    case Direction::kForward: {
+      const TensorIndex di = DstIndex(g);
+      ForEachIndex({g.batch, g.out_channels, g.height.output, g.width.output},
+                             [&](int64_t n, int64_t oc, int64_t oh, int64_t ow) {
+                               f(di(n, oc, oh, ow), reference::ForwardAt(g, a, b, n, oc, oh, ow), icg * taps);
+                             });
+      return;
+    }
+    case Direction::kBackpropInput: {
+      const TensorIndex si = SrcIndex(g);
+      ForEachIndex({g.batch, g.in_channels, g.height.input, g.width.input},
+                             [&](int64_t n, int64_t c, int64_t ih, int64_t iw) {
+                               f(si(n, c, ih, iw), reference::BackpropInputAt(g, a, b, n, c, ih, iw), ocg * taps);
+                             });
+      return;
+    }
+    case Direction::kBackpropFilter: {
+      const FilterIndex wi = WeightsIndex(g);
+      ForEachIndex({g.out_channels, icg, g.height.filter, g.width.filter},
+                             [&](int64_t oc, int64_t ic, int64_t kh, int64_t kw) {
+                               f(wi(oc, ic, kh, kw), reference::BackpropFilterAt(g, a, b, oc, ic, kh, kw),
+                                 g.batch * g.height.output * g.width.output);
+                             });
+      return;
+    }
+  }
+}
 
 }  // namespace test
 }  // namespace colconv

@@ -54,7 +54,7 @@ bool TileOf(const Layer& l, bool nhwc, BenchTile* b) {
   Conv2dGeometry geometry;
   std::shared_ptr<const internal::Plan> plan;
   if (!ResolveForward(l.Desc(data, filter), l.SrcShape(data), l.WeightsShape(filter), &geometry).ok() ||
-      !internal::MakePlan(Direction::kForward, geometry, PlanOptions(), &plan).ok() ||
+      !internal::MakePlan(Direction::kForward, geometry, PlanOptions(), false, &plan).ok() ||
       std::string(plan->algorithm->name()) != "im2col_gemm") {
     return false;
   }

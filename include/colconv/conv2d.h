@@ -104,6 +104,17 @@ COLCONV_API Status InferConv2dOutputShape(const Conv2dDesc& desc, const Shape4& 
 COLCONV_API SizeRange AdmissibleInputSizes(Padding padding, int64_t output, int64_t filter, int64_t stride,
                                            int64_t dilation, int64_t pad_before, int64_t pad_after);
 
+// What a run does with its result besides computing it. The activation is forward's, applied after the bias (which
+// a forward run passes as an argument) while each output tile is still in cache. accumulate adds the result to what
+// the output holds (GEMM beta = 1), in every direction: residual adds, gradient accumulation. Forward computes
+// dst = activation(dst + conv + bias) with accumulate, activation(conv + bias) without.
+enum class Activation : int { kNone = 0, kRelu = 1, kRelu6 = 2, kClamp = 3 };
+struct PostOps {
+  Activation activation = Activation::kNone;
+  float clamp_min = 0.0f, clamp_max = 0.0f;  // kClamp's bounds: min <= max, neither NaN
+  bool accumulate = false;
+};
+
 struct PlanOptions {
   int num_threads = 0;           // 0: colconv's thread setting (SetNumThreads), else the arena's concurrency
   size_t workspace_budget = 0;   // bytes; 0: the default, about threads x 2 x L2
@@ -113,6 +124,7 @@ struct PlanOptions {
   // "": SetForcedAlgorithm's, else COLCONV_ALGORITHM, else the planner's choice. One that does not compute the
   // problem makes Create* fail with kInvalidArgument and its reason.
   std::string algorithm;
+  PostOps post_ops;
 };
 
 namespace internal {
@@ -151,7 +163,9 @@ class COLCONV_API Conv2dPlan {
 
   // workspace: nullptr uses the plan's own (or, when it is in use by another thread or the plan has none,
   // a temporary one); otherwise at least workspace_bytes() bytes that no other run uses at the same time.
-  Status Forward(const float* src, const float* weights, float* dst, void* workspace = nullptr) const;
+  // bias: nullptr, or out_channels values added to each output pixel before the activation.
+  Status Forward(const float* src, const float* weights, float* dst, void* workspace = nullptr,
+                 const float* bias = nullptr) const;
   Status BackpropInput(const float* weights, const float* diff_dst, float* diff_src,
                        void* workspace = nullptr) const;
   Status BackpropFilter(const float* src, const float* diff_dst, float* diff_weights,

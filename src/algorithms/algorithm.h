@@ -5,6 +5,7 @@
 #define COLCONV_SRC_ALGORITHMS_ALGORITHM_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,10 @@ struct Problem {
   const gemm::Backend& gemm;
   const kernels::KernelTable& kernels;  // the SIMD target's kernels, which a run will call
   size_t workspace_budget;  // the caller's bound on the workspace; 0 for the default (which bounds workers only)
+  const PostOps& post_ops;  // valid for the direction (PostOpsError)
+  // The weights arrive in the layout the run reads (an operator packed them with the executable's WeightsPacking):
+  // no reordered copy is booked or made.
+  bool prepacked_weights;
 };
 
 // The tensors of one run, by role; each direction sets the ones it reads and the one it writes.
@@ -35,6 +40,16 @@ struct Operands {
   float* dst = nullptr;             // forward's result
   float* diff_src = nullptr;        // backprop-input's result
   float* diff_weights = nullptr;    // backprop-filter's result
+  const float* bias = nullptr;      // forward's, out_channels values; null for none
+};
+
+// How forward and backprop-input read the weights when that is not the caller's layout: the reordered copy they
+// otherwise make in the workspace on every run, made once (an operator's packed weights).
+class WeightsPacking {
+ public:
+  virtual ~WeightsPacking() = default;
+  virtual int64_t packed_floats() const = 0;
+  virtual void Pack(int workers, const float* weights, float* packed) const = 0;
 };
 
 // What a run of an executable works with.
@@ -55,6 +70,11 @@ class Executable {
   // The tiles, for the plan's description ("of 256 px x 576 k"); "" when there are none.
   virtual std::string Describe() const { return ""; }
   virtual void Run(const RunContext& ctx, const Operands& io) const = 0;
+  // The reordering of the weights a run makes, or null when it reads them as the caller stores them.
+  virtual const WeightsPacking* weights_packing() const { return nullptr; }
+  // Whether Run applies the problem's post-ops itself (src/algorithms/epilogue.h), tile by tile; otherwise the plan
+  // applies them to the whole result after the run.
+  virtual bool fuses_post_ops() const { return false; }
 
  protected:
   void set_tasks(const TaskSpace& tasks) { tasks_ = tasks; }

@@ -2,6 +2,7 @@
 // run of images is one GEMM with M = images. Tasks are (group, run of images) and, for backprop-filter, partial sums
 // over the runs.
 #include "src/algorithms/common.h"
+#include "src/algorithms/epilogue.h"
 #include "src/algorithms/filter_matrix.h"
 #include "src/algorithms/gradient_sums.h"
 #include "src/parallel.h"
@@ -38,10 +39,13 @@ struct BatchTiling {
 // Forward and backprop-input: one GEMM per task, dst = src x w or diff_src = diff_dst x w^T.
 class BatchProduct final : public Executable {
  public:
-  BatchProduct(const Problem& p, WorkspaceLayout* layout) : t_(p.geometry), forward_(p.direction == Direction::kForward) {
-    t_.filter.Book(layout);
+  BatchProduct(const Problem& p, WorkspaceLayout* layout)
+      : t_(p.geometry), epilogue_(p.post_ops), forward_(p.direction == Direction::kForward) {
+    t_.filter.Book(layout, p.prepacked_weights);
     set_tasks(TaskSpace({p.geometry.groups, t_.blocks()}));
   }
+  const WeightsPacking* weights_packing() const override { return &t_.filter; }
+  bool fuses_post_ops() const override { return true; }
   void Run(const RunContext& ctx, const Operands& io) const override {
     const float* weights = t_.filter.Prepare(ctx, io.weights);
     ForEachTask(ctx.workers, tasks().size(), [&](int, int64_t task) {
@@ -49,10 +53,13 @@ class BatchProduct final : public Executable {
       const int64_t group = d[0];
       const Range images = t_.Images(d[1]);
       const gemm::ConstMatrix w = t_.filter.Of(weights, group);
-      if (forward_) {  // dst[n, oc] = src[n, k] * w[k, oc]
-        ctx.gemm.Multiply(t_.Columns(io.src, images, group), w, 0.0f, t_.Outputs(io.dst, images, group));
-      } else {         // diff_src[n, k] = diff_dst[n, oc] * w[k, oc]^T
-        ctx.gemm.Multiply(t_.Outputs(io.diff_dst, images, group), w.Transpose(), 0.0f,
+      if (forward_) {  // dst[n, oc] (+)= src[n, k] * w[k, oc]
+        const gemm::Matrix dst = t_.Outputs(io.dst, images, group);
+        ctx.gemm.Multiply(t_.Columns(io.src, images, group), w, epilogue_.beta(), dst);
+        const int64_t first_channel = group * t_.g.out_channels_per_group();
+        epilogue_.Apply(dst, io.bias == nullptr ? nullptr : io.bias + first_channel, nullptr);
+      } else {  // diff_src[n, k] (+)= diff_dst[n, oc] * w[k, oc]^T
+        ctx.gemm.Multiply(t_.Outputs(io.diff_dst, images, group), w.Transpose(), epilogue_.beta(),
                           t_.Columns(io.diff_src, images, group));
       }
     });
@@ -60,6 +67,7 @@ class BatchProduct final : public Executable {
 
  private:
   BatchTiling t_;
+  Epilogue epilogue_;
   bool forward_;
 };
 

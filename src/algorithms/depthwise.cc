@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "src/algorithms/common.h"
+#include "src/algorithms/epilogue.h"
+#include "src/algorithms/pixel_matrix.h"
 #include "src/parallel.h"
 #include "src/str_cat.h"
 
@@ -39,7 +41,7 @@ kernels::DwGeometry DwGeometryOf(const Conv2dGeometry& g) {
 // (o = c * m + j), or with the taps reversed (`flip`, for a backprop-input run as a forward pass). HWIO is the
 // first when m = 1 and OIHW the second; any other case gets a packed copy, and a gradient in it is unpacked at
 // the end.
-class DwWeights {
+class DwWeights final : public WeightsPacking {
  public:
   DwWeights(const Conv2dGeometry& g, bool nhwc_kernels, bool flip)
       : nhwc_(nhwc_kernels), hwio_(g.filter_format == FilterFormat::kHWIO), flip_(flip),
@@ -48,16 +50,22 @@ class DwWeights {
 
   int64_t ldw() const { return channels_; }
   int64_t floats() const { return channels_ * m_ * taps_; }
-  void Book(WorkspaceLayout* layout) const {
-    if (packed_) layout->Book(kPackedWeights, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
+  // prepacked: the weights of forward or backprop-input arrive in the kernels' layout, and need no copy.
+  void Book(WorkspaceLayout* layout, bool prepacked) {
+    prepacked_ = prepacked;
+    if (packed_ && !prepacked_) {
+      layout->Book(kPackedWeights, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
+    }
   }
-  // The weights in the kernels' layout: as given, or packed now into the workspace.
+  // The weights in the kernels' layout: as given (or prepacked), or packed now into the workspace.
   const float* Prepare(const RunContext& ctx, const float* weights) const {
-    if (!packed_) return weights;
+    if (!packed_ || prepacked_) return weights;
     float* packed = ctx.workspace.Get<float>(kPackedWeights);
-    Reorder(ctx.workers, weights, packed, true);
+    Pack(ctx.workers, weights, packed);
     return packed;
   }
+  int64_t packed_floats() const override { return packed_ ? floats() : 0; }
+  void Pack(int workers, const float* weights, float* packed) const override { Reorder(workers, weights, packed, true); }
   // Where a gradient accumulates in the kernels' layout, and its unpacking into diff_weights.
   float* Gradient(const RunContext& ctx, float* diff_weights) const {
     return packed_ ? ctx.workspace.Get<float>(kPackedWeights) : diff_weights;
@@ -93,7 +101,7 @@ class DwWeights {
 
   bool nhwc_, hwio_, flip_;
   int64_t channels_, m_, taps_;
-  bool packed_;
+  bool packed_, prepacked_ = false;
 };
 
 // Backprop-input at stride 1 with one output per channel is a forward pass over diff_dst with the filter
@@ -130,13 +138,16 @@ class DwProduct final : public Executable {
         nhwc_kernels_(g_.data_format == DataFormat::kNHWC || transposed_),
         as_forward_(BackpropInputAsForward(p.direction, g_, nhwc_kernels_)),
         dw_(as_forward_ ? MirroredForward(DwGeometryOf(g_)) : DwGeometryOf(g_)),
-        weights_(g_, nhwc_kernels_, as_forward_), forward_(p.direction == Direction::kForward) {
-    weights_.Book(layout);
+        weights_(g_, nhwc_kernels_, as_forward_), forward_(p.direction == Direction::kForward),
+        epilogue_(p.post_ops) {
+    weights_.Book(layout, p.prepacked_weights);
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
+    const int64_t out_pixels = forward_ ? g_.height.output * g_.width.output : g_.height.input * g_.width.input;
     if (!nhwc_kernels_) {
       const auto pass = forward_ ? kernels::DwPass::kForward : kernels::DwPass::kBackpropInput;
       const int64_t floats = kernels::DwNchwScratch(dw_, pass, lanes).floats();
       layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one set of padded planes");
+      epilogue_.BookSaved(layout, out_pixels * out_per_channel());
       set_tasks(TaskSpace({g_.batch, g_.in_channels}));
       return;
     }
@@ -144,6 +155,8 @@ class DwProduct final : public Executable {
     const int64_t width = forward_ ? g_.width.output : g_.width.input;
     rows_per_task_ = std::min(rows, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, width))));
     channels_per_task_ = std::min(g_.in_channels, transposed_ ? lanes : kTaskChannels);
+    epilogue_.BookSaved(layout, (transposed_ ? out_pixels : rows_per_task_ * width) * channels_per_task_ *
+                                    out_per_channel());
     if (forward_ || as_forward_) {
       const int64_t floats = kernels::DwForwardNhwcScratch(dw_, rows_per_task_, channels_per_task_, lanes);
       layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one band of padded input rows");
@@ -167,6 +180,8 @@ class DwProduct final : public Executable {
                   transposed_ ? " transposed to NHWC and back" : "",
                   as_forward_ ? ", as a forward pass with the filter reversed" : "");
   }
+  const WeightsPacking* weights_packing() const override { return &weights_; }
+  bool fuses_post_ops() const override { return true; }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
     const float* w = weights_.Prepare(ctx, io.weights);
@@ -175,23 +190,39 @@ class DwProduct final : public Executable {
     const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
     const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
     const int64_t in_image = forward_ ? src_image : dst_image, out_image = forward_ ? dst_image : src_image;
+    const int64_t out_channels = forward_ ? g_.out_channels : g_.in_channels, m = out_per_channel();
+    const int64_t out_width = forward_ ? g_.width.output : g_.width.input;
+    const int64_t out_pixels = out_width * (forward_ ? g_.height.output : g_.height.input);
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
       const TaskSpace::Digits d = tasks().Decode(task);
       const float* image = in + d[0] * in_image;
       float* result = out + d[0] * out_image;
-      if (transposed_) return RunTransposed(ctx, worker, d[1], image, w, result);
-      if (!nhwc_kernels_) {
-        float* scratch = ctx.workspace.Get<float>(kScratch, worker);
-        const auto kernel = forward_ ? ctx.kernels.dw_forward_nchw : ctx.kernels.dw_backprop_input_nchw;
-        return kernel(dw_, d[1], image, w, result, scratch);
+      // The block of the result this task writes: pixels x its channels' outputs.
+      Range px{0, out_pixels}, c{d[1], d[1] + 1};
+      if (transposed_) c = BlockOf(d[1], channels_per_task_, g_.in_channels);
+      if (nhwc_kernels_ && !transposed_) {
+        const int64_t rows = forward_ ? g_.height.output : g_.height.input;
+        const Range r = BlockOf(d[1], rows_per_task_, rows);
+        px = {r.begin * out_width, r.end * out_width}, c = BlockOf(d[2], channels_per_task_, g_.in_channels);
       }
-      const int64_t rows = forward_ ? g_.height.output : g_.height.input;
-      const Range r = BlockOf(d[1], rows_per_task_, rows), c = BlockOf(d[2], channels_per_task_, g_.in_channels);
-      RunNhwc(ctx, worker, dw_, {r.begin, r.end, c.begin, c.end}, image, w, result);
+      const gemm::Matrix block =
+          PixelMatrix(g_.data_format, result, out_pixels, out_channels, px, c.begin * m, c.size() * m);
+      epilogue_.Around(ctx.workspace, worker, block, io.bias == nullptr ? nullptr : io.bias + c.begin * m, [&] {
+        if (transposed_) return RunTransposed(ctx, worker, d[1], image, w, result);
+        if (!nhwc_kernels_) {
+          float* scratch = ctx.workspace.Get<float>(kScratch, worker);
+          const auto kernel = forward_ ? ctx.kernels.dw_forward_nchw : ctx.kernels.dw_backprop_input_nchw;
+          return kernel(dw_, d[1], image, w, result, scratch);
+        }
+        RunNhwc(ctx, worker, dw_, {px.begin / out_width, px.end / out_width, c.begin, c.end}, image, w, result);
+      });
     });
   }
 
  private:
+  // Outputs per channel of the result: forward's multiplier; backprop-input's diff_src has one per channel.
+  int64_t out_per_channel() const { return forward_ ? g_.out_channels_per_group() : 1; }
+
   void RunNhwc(const RunContext& ctx, int worker, const kernels::DwGeometry& g, const kernels::DwTile& tile,
                const float* in, const float* w, float* out) const {
     if (forward_ || as_forward_) {
@@ -226,6 +257,7 @@ class DwProduct final : public Executable {
   kernels::DwGeometry dw_;  // the kernels' geometry: the problem's, or the mirrored forward pass's
   DwWeights weights_;
   bool forward_;
+  Epilogue epilogue_;
   int64_t rows_per_task_ = 0, channels_per_task_ = 0;
 };
 
@@ -234,7 +266,7 @@ class DwFilter final : public Executable {
  public:
   DwFilter(const Problem& p, WorkspaceLayout* layout)
       : g_(p.geometry), dw_(DwGeometryOf(g_)), weights_(g_, g_.data_format == DataFormat::kNHWC, false) {
-    weights_.Book(layout);
+    weights_.Book(layout, false);
     nchw_ = g_.data_format == DataFormat::kNCHW;
     if (nchw_) {
       const int64_t floats =

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "src/algorithms/common.h"
+#include "src/algorithms/epilogue.h"
+#include "src/algorithms/pixel_matrix.h"
 #include "src/parallel.h"
 #include "src/str_cat.h"
 
@@ -48,7 +50,7 @@ kernels::DirectGeometry Mirrored(const kernels::DirectGeometry& g) {
 // a forward pass reads an HWIO filter where it is (ldw = output channels); an OIHW filter and the mirrored pass
 // (whose "input" channels are the problem's outputs, its taps reversed) read a packed copy, one block of the
 // pass's taps x input channels x the tile's outputs per tile.
-class DirectWeights {
+class DirectWeights final : public WeightsPacking {
  public:
   DirectWeights(const Conv2dGeometry& g, const kernels::DirectGeometry& pass, int64_t groups_per_tile, bool mirrored)
       : hwio_(g.filter_format == FilterFormat::kHWIO), taps_(g.height.filter * g.width.filter),
@@ -75,17 +77,22 @@ class DirectWeights {
   }
 
   int64_t ldw() const { return packed_ ? width_ : pass_out_; }
-  void Book(WorkspaceLayout* layout) const {
-    if (packed_) {
-      layout->Book(kPackedWeights, static_cast<size_t>(block_ * (pass_out_ / width_)) * sizeof(float), 64,
-                   "bytes of reordered filter");
+  // prepacked: a forward pass's weights arrive in the kernels' layout, and need no copy.
+  void Book(WorkspaceLayout* layout, bool prepacked) {
+    prepacked_ = prepacked;
+    if (packed_ && !prepacked_) {
+      layout->Book(kPackedWeights, static_cast<size_t>(packed_floats()) * sizeof(float), 64, "bytes of reordered filter");
     }
   }
   const float* Prepare(const RunContext& ctx, const float* weights) const {
-    if (!packed_) return weights;
+    if (!packed_ || prepacked_) return weights;
     float* packed = ctx.workspace.Get<float>(kPackedWeights);
-    ForEachElement(ctx.workers, [&](int64_t f, int64_t k) { packed[k] = weights[f]; });
+    Pack(ctx.workers, weights, packed);
     return packed;
+  }
+  int64_t packed_floats() const override { return packed_ ? block_ * (pass_out_ / width_) : 0; }
+  void Pack(int workers, const float* weights, float* packed) const override {
+    ForEachElement(workers, [&](int64_t f, int64_t k) { packed[k] = weights[f]; });
   }
   float* Gradient(const RunContext& ctx, float* diff_weights) const {
     return packed_ ? ctx.workspace.Get<float>(kPackedWeights) : diff_weights;
@@ -131,7 +138,7 @@ class DirectWeights {
 
   bool hwio_;
   int64_t taps_, pass_cpg_, pass_out_, width_, block_;
-  bool packed_;
+  bool packed_, prepacked_ = false;
   struct Linear {
     int64_t tap, ic, offset;
   } row_{0, 0, 0};
@@ -145,17 +152,20 @@ class DirectProduct final : public Executable {
       : g_(p.geometry), forward_(p.direction == Direction::kForward),
         dg_(forward_ ? DirectGeometryOf(g_) : Mirrored(DirectGeometryOf(g_))),
         lanes_(static_cast<int64_t>(p.kernels.lanes)), groups_per_task_(kernels::DirectGroupsPerTile(dg_, lanes_)),
-        weights_(g_, dg_, groups_per_task_, !forward_) {
-    weights_.Book(layout);
+        weights_(g_, dg_, groups_per_task_, !forward_), epilogue_(p.post_ops) {
+    weights_.Book(layout, p.prepacked_weights);
     rows_per_task_ = std::min(dg_.out_h, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, dg_.out_w))));
     const int64_t band = kernels::DirectBandOf(dg_, rows_per_task_, lanes_).floats(dg_.cpg);
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
+    epilogue_.BookSaved(layout, rows_per_task_ * dg_.out_w * groups_per_task_ * dg_.opg);
     set_tasks(TaskSpace({g_.batch, CeilDiv(dg_.out_h, rows_per_task_), g_.groups / groups_per_task_}));
   }
   std::string Describe() const override {
     return StrCat("of ", rows_per_task_, " rows x ", groups_per_task_ == 1 ? "one group" : StrCat(groups_per_task_, " groups spread over a vector"),
                   forward_ ? "" : ", as a forward pass with the filter reversed");
   }
+  const WeightsPacking* weights_packing() const override { return &weights_; }
+  bool fuses_post_ops() const override { return true; }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
     const float* w = weights_.Prepare(ctx, io.weights);
@@ -165,9 +175,15 @@ class DirectProduct final : public Executable {
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
       const TaskSpace::Digits d = tasks().Decode(task);
       const Range rows = BlockOf(d[1], rows_per_task_, dg_.out_h);
-      ctx.kernels.direct_forward_nhwc(dg_, {rows.begin, rows.end, d[2] * groups_per_task_}, in + d[0] * in_image,
-                                      weights_.Tile(w, d[2]), weights_.ldw(),
-                                      out + d[0] * out_image, ctx.workspace.Get<float>(kBand, worker));
+      const int64_t first_channel = d[2] * groups_per_task_ * dg_.opg;
+      const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out + d[0] * out_image, dg_.out_h * dg_.out_w,
+                                             dg_.out_channels, Range{rows.begin * dg_.out_w, rows.end * dg_.out_w},
+                                             first_channel, groups_per_task_ * dg_.opg);
+      epilogue_.Around(ctx.workspace, worker, block, io.bias == nullptr ? nullptr : io.bias + first_channel, [&] {
+        ctx.kernels.direct_forward_nhwc(dg_, {rows.begin, rows.end, d[2] * groups_per_task_}, in + d[0] * in_image,
+                                        weights_.Tile(w, d[2]), weights_.ldw(), out + d[0] * out_image,
+                                        ctx.workspace.Get<float>(kBand, worker));
+      });
     });
   }
 
@@ -177,6 +193,7 @@ class DirectProduct final : public Executable {
   kernels::DirectGeometry dg_;
   int64_t lanes_, groups_per_task_;
   DirectWeights weights_;
+  Epilogue epilogue_;
   int64_t rows_per_task_ = 1;
 };
 
@@ -187,7 +204,7 @@ class DirectFilter final : public Executable {
       : g_(p.geometry), dg_(DirectGeometryOf(g_)),
         groups_per_task_(kernels::DirectGroupsPerTile(dg_, static_cast<int64_t>(p.kernels.lanes))),
         weights_(g_, dg_, groups_per_task_, false) {
-    weights_.Book(layout);
+    weights_.Book(layout, false);
     const int64_t band =
         kernels::DirectBandOf(dg_, std::min(kFilterRows, dg_.out_h), static_cast<int64_t>(p.kernels.lanes)).floats(dg_.cpg);
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");

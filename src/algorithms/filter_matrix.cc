@@ -24,16 +24,24 @@ FilterMatrix::FilterMatrix(const Conv2dGeometry& g)
       k_(g.height.filter * g.width.filter * icg_),
       ocg_(g.out_channels_per_group()) {}
 
-void FilterMatrix::Book(WorkspaceLayout* layout) const {
-  if (packed_) layout->Book(kPacked, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
+void FilterMatrix::Book(WorkspaceLayout* layout, bool prepacked) {
+  prepacked_ = prepacked;
+  if (packed_ && !prepacked_) {
+    layout->Book(kPacked, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
+  }
 }
 
 const float* FilterMatrix::Prepare(const RunContext& ctx, const float* weights) const {
-  if (!packed_) return weights;
+  if (!packed_ || prepacked_) return weights;
   float* packed = ctx.workspace.Get<float>(kPacked);
+  Pack(ctx.workers, weights, packed);
+  return packed;
+}
+
+void FilterMatrix::Pack(int workers, const float* weights, float* packed) const {
   const int64_t icg = icg_, taps = k_ / icg, chunks = CeilDiv(ocg_, kOcChunk);
   // packed[(group * K + tap * ICg + ic) * OCg + oc] = oihw[((group * OCg + oc) * ICg + ic) * taps + tap]
-  ForEachTask(ctx.workers, groups_ * chunks, [&](int, int64_t task) {
+  ForEachTask(workers, groups_ * chunks, [&](int, int64_t task) {
     const int64_t group = task / chunks;
     const Range oc = BlockOf(task % chunks, kOcChunk, ocg_);
     float* out = packed + group * k_ * ocg_;
@@ -43,7 +51,6 @@ const float* FilterMatrix::Prepare(const RunContext& ctx, const float* weights) 
         for (int64_t tap = 0; tap < taps; ++tap) out[(tap * icg + ic) * ocg_ + o] = in[ic * taps + tap];
     }
   });
-  return packed;
 }
 
 void FilterMatrix::Unpack(const float* packed, float* oihw, int workers) const {

@@ -14,7 +14,7 @@
 namespace colconv {
 namespace internal {
 
-class FilterMatrix {
+class FilterMatrix final : public WeightsPacking {
  public:
   explicit FilterMatrix(const Conv2dGeometry& g);
 
@@ -24,10 +24,12 @@ class FilterMatrix {
   int64_t ocg() const { return ocg_; }
   int64_t floats() const { return groups_ * k_ * ocg_; }      // the whole filter
 
-  // Books the tap-major copy, when the GEMMs need one.
-  void Book(WorkspaceLayout* layout) const;
-  // The filter the GEMMs multiply: `weights` as given, or its tap-major copy in the workspace, packed now.
+  // Books the tap-major copy, when the GEMMs need one and the weights do not arrive prepacked.
+  void Book(WorkspaceLayout* layout, bool prepacked);
+  // The filter the GEMMs multiply: `weights` as given (or prepacked), or its tap-major copy in the workspace, packed now.
   const float* Prepare(const RunContext& ctx, const float* weights) const;
+  int64_t packed_floats() const override { return packed_ ? floats() : 0; }
+  void Pack(int workers, const float* weights, float* packed) const override;
 
   // One group's K x OCg matrix over a filter in the GEMMs' layout (the packed copy when packed()).
   template <typename T>
@@ -42,7 +44,7 @@ class FilterMatrix {
 
  private:
   kernels::KOrder k_order_;
-  bool packed_, hwio_;
+  bool packed_, hwio_, prepacked_ = false;
   int64_t groups_, icg_, k_, ocg_;
 };
 

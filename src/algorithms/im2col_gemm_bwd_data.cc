@@ -19,13 +19,17 @@ void ZeroChannels(const Conv2dGeometry& g, float* image, int64_t c0, int64_t c1)
 
 class Im2colBackpropInput final : public Executable {
  public:
-  Im2colBackpropInput(const Problem& p, WorkspaceLayout* layout) : t_(p.direction, p.geometry, p.gemm) {
-    t_.filter.Book(layout);
+  Im2colBackpropInput(const Problem& p, WorkspaceLayout* layout)
+      : t_(p.direction, p.geometry, p.gemm), accumulate_(p.post_ops.accumulate) {
+    t_.filter.Book(layout, p.prepacked_weights);
     t_.BookColumns(layout);
     const Conv2dGeometry& g = p.geometry;
     set_tasks(TaskSpace({g.batch, g.groups, CeilDiv(g.in_channels_per_group(), t_.channel_block)}));
   }
   std::string Describe() const override { return t_.Describe(); }
+  const WeightsPacking* weights_packing() const override { return &t_.filter; }
+  // Accumulate mode: col2im adds to diff_src as it holds, instead of to zeros.
+  bool fuses_post_ops() const override { return true; }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
     const Conv2dGeometry& g = t_.g;
@@ -40,7 +44,7 @@ class Im2colBackpropInput final : public Executable {
       // A channel block is a contiguous K range only in channel-major order (NCHW with OIHW); elsewhere one block.
       const Range channels = BlockOf(d[2], t_.channel_block, icg);
       const Range block_k = blocked ? Range{channels.begin * taps, channels.end * taps} : Range{0, t_.filter.k()};
-      ZeroChannels(g, diff_src, group * icg + channels.begin, group * icg + channels.end);
+      if (!accumulate_) ZeroChannels(g, diff_src, group * icg + channels.begin, group * icg + channels.end);
       float* diff_col = t_.Columns(ctx, worker);
       for (int64_t pt = 0; pt < t_.pixel_tiles(); ++pt) {
         const Range px = t_.PixelTile(pt);
@@ -59,6 +63,7 @@ class Im2colBackpropInput final : public Executable {
 
  private:
   Im2colTiling t_;
+  bool accumulate_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Forward: dst = im2col(src) x filter, tile by tile. Tasks are (image, group, pixel tile, output-channel block);
 // each writes its own block of dst, accumulating the K slices of its tile in order. The column tiles are made per
 // task in a per-worker buffer, or, when the output channels are split, once for all blocks in a shared one.
+#include "src/algorithms/epilogue.h"
 #include "src/algorithms/im2col_gemm.h"
 #include "src/algorithms/pixel_matrix.h"
 #include "src/cpu_info.h"
@@ -14,7 +15,8 @@ constexpr const char* kSharedColumns = "shared_columns";
 
 class Im2colForward final : public Executable {
  public:
-  Im2colForward(const Problem& p, WorkspaceLayout* layout) : t_(p.direction, p.geometry, p.gemm) {
+  Im2colForward(const Problem& p, WorkspaceLayout* layout)
+      : t_(p.direction, p.geometry, p.gemm), epilogue_(p.post_ops) {
     const Conv2dGeometry& g = p.geometry;
     const int64_t oc_blocks = CeilDiv(g.out_channels_per_group(), t_.oc_block);
     const int64_t units = g.batch * g.groups * t_.pixel_tiles();
@@ -25,7 +27,7 @@ class Im2colForward final : public Executable {
     // ResNet-50's 7x7 layers at one thread).
     const size_t shared_bytes = static_cast<size_t>(units * k_slices_ * slot_) * sizeof(float);
     shared_ = oc_blocks > 1 && shared_bytes <= 2 * L2CacheBytes();
-    t_.filter.Book(layout);
+    t_.filter.Book(layout, p.prepacked_weights);
     if (shared_) {
       layout->Book(kSharedColumns, shared_bytes, 64, "bytes of column tiles shared by the output-channel blocks");
     } else {
@@ -34,6 +36,8 @@ class Im2colForward final : public Executable {
     set_tasks(TaskSpace({g.batch, g.groups, t_.pixel_tiles(), oc_blocks}));
   }
   std::string Describe() const override { return t_.Describe() + (shared_ ? ", columns shared" : ""); }
+  const WeightsPacking* weights_packing() const override { return &t_.filter; }
+  bool fuses_post_ops() const override { return true; }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
     const Conv2dGeometry& g = t_.g;
@@ -57,24 +61,29 @@ class Im2colForward final : public Executable {
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
       const int64_t unit = task / oc_blocks;
       const Range oc = BlockOf(task % oc_blocks, t_.oc_block, g.out_channels_per_group());
+      gemm::Matrix dst;
+      int64_t first_channel = 0;
       for (int64_t s = 0; s < k_slices_; ++s) {
         int64_t n, group;
         Range px, k;
         tile(unit, s, &n, &group, &px, &k);
         float* col = shared_ ? shared + (unit * k_slices_ + s) * slot_ : t_.Columns(ctx, worker);
         if (!shared_) t_.Im2col(ctx, t_.Tile(group, px, k), io.src + n * image, col);
+        first_channel = group * g.out_channels_per_group() + oc.begin;
+        dst = PixelMatrix(g.data_format, io.dst + n * P * g.out_channels, P, g.out_channels, px, first_channel,
+                          oc.size());
         // dst[px, oc] (+)= col[px, k] * w[k, oc]
         ctx.gemm.Multiply(ColumnTile(g.data_format, static_cast<const float*>(col), px.size(), k.size()),
                           t_.filter.Of(weights, group).Block(k.begin, oc.begin, k.size(), oc.size()),
-                          s == 0 ? 0.0f : 1.0f,
-                          PixelMatrix(g.data_format, io.dst + n * P * g.out_channels, P, g.out_channels, px,
-                                      group * g.out_channels_per_group() + oc.begin, oc.size()));
+                          s == 0 ? epilogue_.beta() : 1.0f, dst);
       }
+      epilogue_.Apply(dst, io.bias == nullptr ? nullptr : io.bias + first_channel, nullptr);
     });
   }
 
  private:
   Im2colTiling t_;
+  Epilogue epilogue_;
   int64_t k_slices_, slot_;
   bool shared_;
 };

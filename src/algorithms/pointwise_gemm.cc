@@ -2,6 +2,7 @@
 // on the tensors as they are, with no im2col. Tasks are (image, group, pixel chunk); the output channels are
 // never split, since the GEMM is the whole convolution and each split would repack an operand.
 #include "src/algorithms/common.h"
+#include "src/algorithms/epilogue.h"
 #include "src/algorithms/filter_matrix.h"
 #include "src/algorithms/gradient_sums.h"
 #include "src/algorithms/pixel_matrix.h"
@@ -45,11 +46,14 @@ struct PointwiseTiling {
 // Forward and backprop-input: one GEMM per task, dst = src x w or diff_src = diff_dst x w^T.
 class PointwiseProduct final : public Executable {
  public:
-  PointwiseProduct(const Problem& p, WorkspaceLayout* layout) : t_(p.geometry), forward_(p.direction == Direction::kForward) {
-    t_.filter.Book(layout);
+  PointwiseProduct(const Problem& p, WorkspaceLayout* layout)
+      : t_(p.geometry), epilogue_(p.post_ops), forward_(p.direction == Direction::kForward) {
+    t_.filter.Book(layout, p.prepacked_weights);
     set_tasks(TaskSpace({p.geometry.batch, p.geometry.groups, t_.chunks()}));
   }
   std::string Describe() const override { return t_.Describe(); }
+  const WeightsPacking* weights_packing() const override { return &t_.filter; }
+  bool fuses_post_ops() const override { return true; }
   void Run(const RunContext& ctx, const Operands& io) const override {
     const float* weights = t_.filter.Prepare(ctx, io.weights);
     ForEachTask(ctx.workers, tasks().size(), [&](int, int64_t task) {
@@ -57,16 +61,21 @@ class PointwiseProduct final : public Executable {
       const int64_t n = d[0], group = d[1];
       const Range px = t_.Chunk(d[2]);
       const gemm::ConstMatrix w = t_.filter.Of(weights, group);
-      if (forward_) {  // dst[px, oc] = src[px, ic] * w[ic, oc]
-        ctx.gemm.Multiply(t_.Src(io.src, n, px, group), w, 0.0f, t_.Dst(io.dst, n, px, group));
-      } else {         // diff_src[px, ic] = diff_dst[px, oc] * w[ic, oc]^T: the GEMM writes diff_src itself
-        ctx.gemm.Multiply(t_.Dst(io.diff_dst, n, px, group), w.Transpose(), 0.0f, t_.Src(io.diff_src, n, px, group));
+      if (forward_) {  // dst[px, oc] (+)= src[px, ic] * w[ic, oc]
+        const gemm::Matrix dst = t_.Dst(io.dst, n, px, group);
+        ctx.gemm.Multiply(t_.Src(io.src, n, px, group), w, epilogue_.beta(), dst);
+        const int64_t first_channel = group * t_.g.out_channels_per_group();
+        epilogue_.Apply(dst, io.bias == nullptr ? nullptr : io.bias + first_channel, nullptr);
+      } else {  // diff_src[px, ic] (+)= diff_dst[px, oc] * w[ic, oc]^T: the GEMM writes diff_src itself
+        ctx.gemm.Multiply(t_.Dst(io.diff_dst, n, px, group), w.Transpose(), epilogue_.beta(),
+                          t_.Src(io.diff_src, n, px, group));
       }
     });
   }
 
  private:
   PointwiseTiling t_;
+  Epilogue epilogue_;
   bool forward_;
 };
 

@@ -1,11 +1,11 @@
 // The C++ API: plans and their runs, and the one-shot ops, each through the wall (src/api/wall.h).
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <new>
 
 #include "colconv/conv2d.h"
 #include "src/algorithms/registry.h"
+#include "src/api/plan_impl.h"
 #include "src/api/wall.h"
 #include "src/gemm/gemm.h"
 #include "src/shape.h"
@@ -13,93 +13,17 @@
 #include "src/threading.h"
 
 namespace colconv {
-namespace internal {
-
-// A public plan: the shared internal plan, the workers its runs use, and its own workspace, lent to one run at a
-// time (runs that find it taken allocate a temporary one).
-struct PlanImpl {
-  std::shared_ptr<const Plan> plan;
-  int workers = 1;
-  size_t workspace_bytes = 0;
-  std::unique_ptr<unsigned char[]> own_workspace;
-  mutable std::atomic<bool> own_workspace_busy{false};
-
-  template <typename F>
-  void WithWorkspace(void* caller, F&& run) const {
-    if (caller != nullptr || workspace_bytes == 0) return run(caller);
-    bool expected = false;
-    if (own_workspace && own_workspace_busy.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-      struct Release {
-        const PlanImpl& p;
-        ~Release() { p.own_workspace_busy.store(false, std::memory_order_release); }
-      } release{*this};
-      return run(own_workspace.get());
-    }
-    std::unique_ptr<unsigned char[]> temporary(new unsigned char[workspace_bytes]);
-    run(temporary.get());
-  }
-};
-
-}  // namespace internal
-
 namespace {
 
-using internal::OpTensors;
-using internal::PlanImpl;
-using internal::Request;
+using internal::MakeRequest;
+using internal::Sizes;
 
-// Validates and plans a request; *impl changes only on success.
-Status Create(const Request& request, const PlanOptions& options, Conv2dPlan* plan,
-              std::shared_ptr<const PlanImpl>* impl) {
+// Validates and plans a request into a public plan; *impl changes only on success.
+Status Create(const internal::Request& request, const PlanOptions& options, Conv2dPlan* plan,
+              std::shared_ptr<const internal::PlanImpl>* impl) {
   if (plan == nullptr) return Status(StatusCode::kInvalidArgument, StrCat(OpName(request.direction), ": plan is null"));
-  return internal::Guarded([&] {
-    Conv2dGeometry g;
-    Status s = internal::Resolve(request, &g);
-    auto made = std::make_shared<PlanImpl>();
-    if (s.ok()) s = internal::MakePlan(request.direction, g, options, &made->plan);
-    if (!s.ok()) return s;
-    made->workers = made->plan->Workers(internal::EffectiveNumThreads(options.num_threads));
-    made->workspace_bytes = made->plan->WorkspaceBytes(made->workers);
-    if (options.own_workspace && made->workspace_bytes > 0) {
-      made->own_workspace.reset(new (std::nothrow) unsigned char[made->workspace_bytes]);
-      if (!made->own_workspace) {
-        return Status(StatusCode::kResourceExhausted, StrCat(OpName(request.direction), ": cannot allocate the plan's workspace of ",
-                                                             made->workspace_bytes, " bytes"));
-      }
-    }
-    *impl = std::move(made);
-    return s;
-  });
+  return internal::CreatePlanImpl(request, options, false, impl);
 }
-
-// The plan is made for this direction and each pointer fits its tensor; then it runs.
-Status Run(const PlanImpl* impl, Direction direction, const char* method, const OpTensors& tensors, void* workspace) {
-  return internal::Guarded([&] {
-    if (impl == nullptr) {
-      return Status(StatusCode::kInvalidArgument, StrCat("Conv2dPlan::", method, ": the plan is empty"));
-    }
-    if (impl->plan->direction != direction) {
-      return Status(StatusCode::kInvalidArgument,
-                    StrCat("Conv2dPlan::", method, ": the plan was created for ", OpName(impl->plan->direction)));
-    }
-    Status s = internal::CheckTensors(*impl->plan, tensors);
-    if (s.ok()) impl->WithWorkspace(workspace, [&](void* ws) { internal::RunChecked(*impl->plan, impl->workers, tensors, ws); });
-    return s;
-  });
-}
-
-Request MakeRequest(Direction direction, const Conv2dDesc& desc, std::vector<int64_t> input, const Shape4& filter,
-                    const Shape4& out_backprop) {
-  Request r;
-  r.direction = direction;
-  r.desc = desc;
-  r.input = std::move(input);
-  r.filter = filter;
-  r.out_backprop = out_backprop;
-  return r;
-}
-
-std::vector<int64_t> Sizes(const Shape4& shape) { return {shape.begin(), shape.end()}; }
 
 }  // namespace
 
@@ -142,18 +66,20 @@ std::string Conv2dPlan::algorithm() const { return impl_ ? impl_->plan->algorith
 
 std::string Conv2dPlan::declined_algorithms() const { return impl_ ? impl_->plan->declined : ""; }
 
-Status Conv2dPlan::Forward(const float* src, const float* weights, float* dst, void* workspace) const {
-  return Run(impl_.get(), Direction::kForward, "Forward", {{"src", "weights", "dst"}, src, weights, dst}, workspace);
+Status Conv2dPlan::Forward(const float* src, const float* weights, float* dst, void* workspace,
+                           const float* bias) const {
+  return internal::RunPlanImpl(impl_.get(), Direction::kForward, "Conv2dPlan::Forward",
+                               {{"src", "weights", "dst"}, src, weights, dst, bias}, workspace);
 }
 
 Status Conv2dPlan::BackpropInput(const float* weights, const float* diff_dst, float* diff_src, void* workspace) const {
-  return Run(impl_.get(), Direction::kBackpropInput, "BackpropInput",
-             {{"weights", "diff_dst", "diff_src"}, weights, diff_dst, diff_src}, workspace);
+  return internal::RunPlanImpl(impl_.get(), Direction::kBackpropInput, "Conv2dPlan::BackpropInput",
+                               {{"weights", "diff_dst", "diff_src"}, weights, diff_dst, diff_src}, workspace);
 }
 
 Status Conv2dPlan::BackpropFilter(const float* src, const float* diff_dst, float* diff_weights, void* workspace) const {
-  return Run(impl_.get(), Direction::kBackpropFilter, "BackpropFilter",
-             {{"src", "diff_dst", "diff_weights"}, src, diff_dst, diff_weights}, workspace);
+  return internal::RunPlanImpl(impl_.get(), Direction::kBackpropFilter, "Conv2dPlan::BackpropFilter",
+                               {{"src", "diff_dst", "diff_weights"}, src, diff_dst, diff_weights}, workspace);
 }
 
 Status Conv2dForward(const Conv2dDesc& desc, const Shape4& src_shape, const float* src, const Shape4& weights_shape,

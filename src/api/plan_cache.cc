@@ -68,7 +68,7 @@ Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
   options.workspace_budget = budget;
   options.gemm = backend->name();  // the forced algorithm MakePlan finds again, naming where it came from
   std::shared_ptr<const Plan> made;
-  if (s.ok()) s = MakePlan(request.direction, geometry, options, &made);
+  if (s.ok()) s = MakePlan(request.direction, geometry, options, false, &made);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_plans.size() >= kCapacity) {

@@ -13,7 +13,7 @@ Operands OperandsOf(Direction direction, const OpTensors& t) {
   Operands io;
   switch (direction) {
     case Direction::kForward:
-      io.src = t.in0, io.weights = t.in1, io.dst = t.out;
+      io.src = t.in0, io.weights = t.in1, io.dst = t.out, io.bias = t.bias;
       break;
     case Direction::kBackpropInput:
       io.weights = t.in0, io.diff_dst = t.in1, io.diff_src = t.out;
@@ -26,6 +26,17 @@ Operands OperandsOf(Direction direction, const OpTensors& t) {
 }
 
 }  // namespace
+
+Request MakeRequest(Direction direction, const Conv2dDesc& desc, std::vector<int64_t> input, const Shape4& filter,
+                    const Shape4& out_backprop) {
+  Request r;
+  r.direction = direction;
+  r.desc = desc;
+  r.input = std::move(input);
+  r.filter = filter;
+  r.out_backprop = out_backprop;
+  return r;
+}
 
 Status Resolve(const Request& r, Conv2dGeometry* geometry) {
   switch (r.direction) {
@@ -54,6 +65,9 @@ Status CheckTensors(const Plan& plan, const OpTensors& tensors) {
                     StrCat(OpName(plan.direction), ": ", tensors.names[i], " is NULL but its tensor [", s[0], ", ", s[1],
                            ", ", s[2], ", ", s[3], "] has ", NumElements(s), " elements"));
     }
+  }
+  if (tensors.bias != nullptr && plan.direction != Direction::kForward) {
+    return Status(StatusCode::kInvalidArgument, StrCat(OpName(plan.direction), ": a bias applies to forward only"));
   }
   return Status();
 }

@@ -26,6 +26,10 @@ struct Request {
   Shape4 out_backprop{};       // the backprops only
 };
 
+Request MakeRequest(Direction direction, const Conv2dDesc& desc, std::vector<int64_t> input, const Shape4& filter,
+                    const Shape4& out_backprop);
+inline std::vector<int64_t> Sizes(const Shape4& shape) { return {shape.begin(), shape.end()}; }
+
 // Validates a request in TensorFlow's order and resolves every size.
 Status Resolve(const Request& request, Conv2dGeometry* geometry);
 
@@ -36,10 +40,11 @@ struct OpTensors {
   const float* in0;
   const float* in1;
   float* out;
+  const float* bias = nullptr;  // forward's, out_channels values, or null
   const void* data(int i) const { return i == 0 ? static_cast<const void*>(in0) : i == 1 ? in1 : out; }
 };
 
-// Each pointer may be null only when its tensor has no elements.
+// Each pointer may be null only when its tensor has no elements; a bias is forward's only.
 Status CheckTensors(const Plan& plan, const OpTensors& tensors);
 // Runs a plan on checked tensors with `workers` workers and plan.WorkspaceBytes(workers) bytes of `workspace`.
 void RunChecked(const Plan& plan, int workers, const OpTensors& tensors, void* workspace);
