@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "colconv/conv2d.h"
+#include "colconv/operator.h"
 
 namespace py = pybind11;
 
@@ -138,6 +139,141 @@ std::string Algorithm(const std::string& op, const std::vector<int64_t>& input_s
   return plan.algorithm();
 }
 
+colconv::PostOps PostOpsOf(const std::string& activation, float clamp_min, float clamp_max, bool accumulate) {
+  colconv::PostOps ops;
+  if (activation == "relu") {
+    ops.activation = colconv::Activation::kRelu;
+  } else if (activation == "relu6") {
+    ops.activation = colconv::Activation::kRelu6;
+  } else if (activation == "clamp") {
+    ops.activation = colconv::Activation::kClamp;
+  } else if (activation != "none") {
+    throw py::value_error("activation '" + activation + "' must be 'none', 'relu', 'relu6' or 'clamp'");
+  }
+  ops.clamp_min = clamp_min, ops.clamp_max = clamp_max, ops.accumulate = accumulate;
+  return ops;
+}
+
+// A writable C-contiguous float32 array of exactly `shape`: where a run writes its result.
+float* ResultData(py::array_t<float>& out, const colconv::Shape4& shape, const char* name) {
+  if (out.ndim() != 4 || !(out.flags() & py::array::c_style)) {
+    throw py::value_error(std::string(name) + " must be a C-contiguous float32 array with 4 dimensions");
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (out.shape(i) != shape[static_cast<size_t>(i)]) {
+      throw py::value_error(std::string(name) + " has the wrong shape: dimension " + std::to_string(i) + " is " +
+                            std::to_string(out.shape(i)) + ", the result's is " + std::to_string(shape[static_cast<size_t>(i)]));
+    }
+  }
+  return out.mutable_data();
+}
+
+// colconv::Conv2dOperator for Python: made for one direction and input shape, with the filter (and forward's
+// bias) packed once; runs write into a result array the caller may pass (colconv.torch passes torch's storage).
+class Operator {
+ public:
+  Operator(const std::string& op, const std::vector<int64_t>& input_shape, const std::vector<int64_t>& filter_shape,
+           const std::vector<int64_t>& out_backprop_shape, const py::object& filter, const py::object& bias,
+           Pair strides, const py::object& padding, Pair dilations, int64_t groups, const std::string& data_format,
+           const std::string& filter_format, const std::string& activation, float clamp_min, float clamp_max,
+           bool accumulate) {
+    const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
+    colconv::PlanOptions options;
+    options.post_ops = PostOpsOf(activation, clamp_min, clamp_max, accumulate);
+    const colconv::Shape4 in = Sizes(input_shape, "input_shape"), f = Sizes(filter_shape, "filter_shape");
+    Array weights, bias_values;
+    const float* w = Weights(filter, f, &weights);
+    const float* b = Bias(bias, &bias_values);
+    colconv::Shape4 dy{};
+    if (op != "forward") dy = Sizes(out_backprop_shape, "out_backprop_shape");
+    if (op != "forward" && op != "backprop_input" && op != "backprop_filter") {
+      throw py::value_error("op is '" + op + "'; it must be 'forward', 'backprop_input' or 'backprop_filter'");
+    }
+    colconv::Status s;
+    {
+      py::gil_scoped_release release;
+      if (op == "forward") s = colconv::Conv2dOperator::CreateForward(desc, in, f, w, b, &op_, options);
+      if (op == "backprop_input") s = colconv::Conv2dOperator::CreateBackpropInput(desc, input_shape, f, w, dy, &op_, options);
+      if (op == "backprop_filter") s = colconv::Conv2dOperator::CreateBackpropFilter(desc, in, f, dy, &op_, options);
+    }
+    Check(s);
+  }
+
+  void Repack(const py::object& filter, const py::object& bias) {
+    Array weights, bias_values;
+    const float* w = Weights(filter, op_.geometry().weights_shape(), &weights);
+    const float* b = Bias(bias, &bias_values);
+    colconv::Status s;
+    {
+      py::gil_scoped_release release;
+      s = op_.Repack(w, b);
+    }
+    Check(s);
+  }
+
+  // The shape of a run's result: forward's output, backprop-input's input, backprop-filter's filter.
+  colconv::Shape4 result_shape() const {
+    const colconv::Conv2dGeometry& g = op_.geometry();
+    switch (op_.direction()) {
+      case colconv::Direction::kForward:
+        return g.dst_shape();
+      case colconv::Direction::kBackpropInput:
+        return g.src_shape();
+      case colconv::Direction::kBackpropFilter:
+        break;
+    }
+    return g.weights_shape();
+  }
+
+  // forward(input), backprop_input(out_backprop), backprop_filter(input, out_backprop); out: None or the result.
+  py::array_t<float> Run(const py::object& a, const py::object& b, py::object out) {
+    const colconv::Direction d = op_.direction();
+    const colconv::Shape4 shape = result_shape();
+    py::array_t<float> result = out.is_none() ? NewArray(shape) : out.cast<py::array_t<float>>();
+    float* data = ResultData(result, shape, "out");
+    const Array first = a.is_none() ? Array() : Array::ensure(a), second = b.is_none() ? Array() : Array::ensure(b);
+    if ((!a.is_none() && !first) || (!b.is_none() && !second)) throw py::value_error("inputs must be float32 arrays");
+    const float* x = a.is_none() ? nullptr : first.data();
+    const float* y = b.is_none() ? nullptr : second.data();
+    colconv::Status s;
+    {
+      py::gil_scoped_release release;
+      if (d == colconv::Direction::kForward) s = op_.Forward(x, data);
+      if (d == colconv::Direction::kBackpropInput) s = op_.BackpropInput(x, data);
+      if (d == colconv::Direction::kBackpropFilter) s = op_.BackpropFilter(x, y, data);
+    }
+    Check(s);
+    return result;
+  }
+
+  std::string algorithm() const { return op_.algorithm(); }
+  size_t workspace_bytes() const { return op_.workspace_bytes(); }
+  py::dict counters() const {
+    const colconv::Conv2dOperator::Counters c = op_.counters();
+    py::dict d;
+    d["packs"] = c.packs;
+    d["temporary_workspaces"] = c.temporary_workspaces;
+    return d;
+  }
+
+ private:
+  static const float* Weights(const py::object& filter, const colconv::Shape4& shape, Array* keep) {
+    if (filter.is_none()) return nullptr;
+    *keep = Array::ensure(filter);
+    if (!*keep) throw py::value_error("filter must be a float32 array");
+    if (ShapeOf(*keep, "filter") != shape) throw py::value_error("filter does not have the operator's filter shape");
+    return keep->data();
+  }
+  const float* Bias(const py::object& bias, Array* keep) const {
+    if (bias.is_none()) return nullptr;
+    *keep = Array::ensure(bias);
+    if (!*keep || keep->ndim() != 1) throw py::value_error("bias must be a 1-D float32 array");
+    return keep->data();
+  }
+
+  colconv::Conv2dOperator op_;
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_colconv, m) {
@@ -154,6 +290,21 @@ PYBIND11_MODULE(_colconv, m) {
   m.def("algorithm", &Algorithm, py::arg("op"), py::arg("input_shape"), py::arg("filter_shape"),
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
+  py::class_<Operator>(m, "Operator", "colconv::Conv2dOperator: one problem planned once, its filter packed once")
+      .def(py::init<const std::string&, const std::vector<int64_t>&, const std::vector<int64_t>&,
+                    const std::vector<int64_t>&, const py::object&, const py::object&, Pair, const py::object&, Pair,
+                    int64_t, const std::string&, const std::string&, const std::string&, float, float, bool>(),
+           py::arg("op"), py::arg("input_shape"), py::arg("filter_shape"), py::arg("out_backprop_shape") = std::vector<int64_t>{},
+           py::arg("filter") = py::none(), py::arg("bias") = py::none(), py::arg("strides") = Pair{1, 1},
+           py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1}, py::arg("groups") = 1,
+           py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO", py::arg("activation") = "none",
+           py::arg("clamp_min") = 0.0f, py::arg("clamp_max") = 0.0f, py::arg("accumulate") = false)
+      .def("repack", &Operator::Repack, py::arg("filter"), py::arg("bias") = py::none())
+      .def("run", &Operator::Run, py::arg("a"), py::arg("b") = py::none(), py::arg("out") = py::none())
+      .def_property_readonly("result_shape", &Operator::result_shape)
+      .def_property_readonly("algorithm", &Operator::algorithm)
+      .def_property_readonly("workspace_bytes", &Operator::workspace_bytes)
+      .def_property_readonly("counters", &Operator::counters);
   m.def("set_num_threads", [](int n) { Check(colconv::SetNumThreads(n)); }, py::arg("num_threads"));
   m.def("get_num_threads", &colconv::GetNumThreads);
   m.attr("__version__") = colconv::Version();

@@ -44,6 +44,31 @@ int main(void) {
                                        in_backprop) == COLCONV_INVALID_ARGUMENT);
   EXPECT(strstr(colconv_last_error(), "input heights") == NULL); /* stride 1: a single size fits */
   EXPECT(strstr(colconv_last_error(), "input height 3 gives 2") != NULL);
+  /* An operator: the filter packed once, a bias and ReLU fused, then accumulate mode on top of the result. */
+  {
+    const float bias[1] = {-5000.0f};
+    colconv_post_ops post_ops;
+    colconv_conv2d_op* op = NULL;
+    colconv_post_ops_init(&post_ops);
+    post_ops.activation = COLCONV_ACTIVATION_RELU;
+    EXPECT(colconv_conv2d_op_create(COLCONV_FORWARD, &attrs, input_shape, filter_shape, NULL, filter, bias,
+                                    &post_ops, &op) == COLCONV_OK);
+    EXPECT(op != NULL && colconv_conv2d_op_algorithm(op) != NULL);
+    EXPECT(colconv_conv2d_op_run(op, input, NULL, output, NULL, 0) == COLCONV_OK);
+    EXPECT(fabsf(output[0] - 421.0f) < 1e-3f); /* relu(5421 - 5000) */
+    EXPECT(output[3] >= 0.0f);
+    colconv_conv2d_op_destroy(op);
+    op = NULL;
+    post_ops.activation = COLCONV_ACTIVATION_NONE;
+    post_ops.accumulate = 1;
+    EXPECT(colconv_conv2d_op_create(COLCONV_FORWARD, &attrs, input_shape, filter_shape, NULL, filter, NULL,
+                                    &post_ops, &op) == COLCONV_OK);
+    EXPECT(colconv_conv2d_op_run(op, input, NULL, output, NULL, 0) == COLCONV_OK);
+    EXPECT(fabsf(output[0] - 5842.0f) < 1e-3f); /* 421 + 5421 */
+    EXPECT(colconv_conv2d_op_run(NULL, input, NULL, output, NULL, 0) == COLCONV_INVALID_ARGUMENT);
+    EXPECT(strstr(colconv_last_error(), "op is NULL") != NULL);
+    colconv_conv2d_op_destroy(op);
+  }
   EXPECT(colconv_set_num_threads(1) == COLCONV_OK && colconv_get_num_threads() == 1);
   EXPECT(strlen(colconv_version()) >= 5 && colconv_version_number() > 0);
   printf("c_api_c99: %s\n", failures == 0 ? "ok" : "FAILED");

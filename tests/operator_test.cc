@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "colconv/colconv.h"
 #include "colconv/conv2d.h"
 #include "colconv/operator.h"
 #include "src/shape.h"
@@ -342,6 +343,65 @@ TEST_CASE("operators and post-ops: hostile arguments are clear errors that write
   REQUIRE(Conv2dOperator::CreateBackpropInput(layer.desc, {src[0], src[1], src[2], src[3]}, weights, data.b.data(), dst,
                                               &data_op).ok());
   CHECK(Says(data_op.Repack(data.b.data(), data.bias.data()), "a bias applies to forward only"));
+}
+
+TEST_CASE("the C API's operators: the C++ operator's bits, and hostile arguments named") {
+  const Layer layer;
+  const Data data = MakeData(Direction::kForward, layer.g, 11);
+  colconv_conv2d_attrs attrs;
+  colconv_conv2d_attrs_init(&attrs);
+  attrs.filter_format = COLCONV_OIHW, attrs.padding = COLCONV_SAME, attrs.groups = layer.desc.groups;
+  const Shape4 src = layer.g.src_shape(), weights = layer.g.weights_shape(), dst = layer.g.dst_shape();
+  colconv_post_ops post_ops;
+  colconv_post_ops_init(&post_ops);
+  post_ops.activation = COLCONV_ACTIVATION_CLAMP, post_ops.clamp_min = -0.5f, post_ops.clamp_max = 0.25f;
+  colconv_conv2d_op* op = nullptr;
+  REQUIRE(colconv_conv2d_op_create(COLCONV_FORWARD, &attrs, src.data(), weights.data(), nullptr, data.b.data(),
+                                   data.bias.data(), &post_ops, &op) == COLCONV_OK);
+  PlanOptions options;
+  options.post_ops.activation = Activation::kClamp, options.post_ops.clamp_min = -0.5f, options.post_ops.clamp_max = 0.25f;
+  Conv2dOperator cpp;
+  REQUIRE(Conv2dOperator::CreateForward(layer.desc, src, weights, data.b.data(), data.bias.data(), &cpp, options).ok());
+  CHECK(std::string(colconv_conv2d_op_algorithm(op)) == cpp.algorithm());
+  const size_t out = static_cast<size_t>(NumElements(dst));
+  std::vector<float> via_c(out), via_cpp(out);
+  REQUIRE(colconv_conv2d_op_run(op, data.a.data(), nullptr, via_c.data(), nullptr, 0) == COLCONV_OK);
+  REQUIRE(cpp.Forward(data.a.data(), via_cpp.data()).ok());
+  CHECK(test::SameBits(via_c, via_cpp));
+
+  test::GuardedBuffer untouched(out, 2.5f);
+  if (colconv_conv2d_op_workspace_size(op) > 0) {
+    std::vector<unsigned char> small(colconv_conv2d_op_workspace_size(op) - 1);
+    CHECK(colconv_conv2d_op_run(op, data.a.data(), nullptr, untouched.data(), small.data(), small.size()) ==
+          COLCONV_INVALID_ARGUMENT);
+    CHECK(std::string(colconv_last_error()).find("workspace_size is") != std::string::npos);
+  }
+  CHECK(colconv_conv2d_op_run(op, nullptr, nullptr, untouched.data(), nullptr, 0) == COLCONV_INVALID_ARGUMENT);
+  CHECK(untouched.AllEqual(2.5f));
+  CHECK(colconv_conv2d_op_repack(nullptr, data.b.data(), nullptr) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("op is NULL") != std::string::npos);
+  CHECK(colconv_conv2d_op_repack(op, data.b.data(), nullptr) == COLCONV_OK);
+  CHECK(std::string(colconv_last_error()).empty());
+  colconv_conv2d_op_destroy(op);
+
+  colconv_conv2d_op* none = nullptr;
+  CHECK(colconv_conv2d_op_create(static_cast<colconv_direction>(7), &attrs, src.data(), weights.data(), dst.data(),
+                                 data.b.data(), nullptr, nullptr, &none) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("direction is 7") != std::string::npos);
+  CHECK(colconv_conv2d_op_create(COLCONV_FORWARD, &attrs, src.data(), weights.data(), nullptr, nullptr, nullptr,
+                                 nullptr, &none) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("filter is NULL") != std::string::npos);
+  CHECK(colconv_conv2d_op_create(COLCONV_BACKPROP_INPUT, &attrs, src.data(), weights.data(), dst.data(), data.b.data(),
+                                 data.bias.data(), nullptr, &none) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("bias applies to forward only") != std::string::npos);
+  post_ops.activation = COLCONV_ACTIVATION_RELU;
+  CHECK(colconv_conv2d_op_create(COLCONV_BACKPROP_FILTER, &attrs, src.data(), weights.data(), dst.data(), nullptr,
+                                 nullptr, &post_ops, &none) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("forward only") != std::string::npos);
+  CHECK(colconv_conv2d_op_create(COLCONV_FORWARD, &attrs, src.data(), weights.data(), nullptr, data.b.data(), nullptr,
+                                 nullptr, nullptr) == COLCONV_INVALID_ARGUMENT);
+  CHECK(std::string(colconv_last_error()).find("op is NULL") != std::string::npos);
+  CHECK(none == nullptr);
 }
 
 }  // namespace

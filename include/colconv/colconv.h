@@ -75,6 +75,51 @@ COLCONV_API colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_a
    The pointer stays valid until the next colconv call on this thread. */
 COLCONV_API const char* colconv_last_error(void);
 
+/* ---- Operators: weights packed once, run many times ---------------------------------------------------- */
+
+/* What a run does besides computing (colconv::PostOps): forward's activation, applied after the bias while each
+   output tile is in cache, and accumulate mode in every direction: result += computed (GEMM beta = 1). Forward with
+   accumulate computes output = activation(output + conv + bias). */
+typedef enum { COLCONV_ACTIVATION_NONE = 0, COLCONV_ACTIVATION_RELU = 1, COLCONV_ACTIVATION_RELU6 = 2,
+               COLCONV_ACTIVATION_CLAMP = 3 } colconv_activation;
+typedef struct {
+  colconv_activation activation;  /* forward only */
+  float clamp_min, clamp_max;     /* COLCONV_ACTIVATION_CLAMP's bounds: min <= max */
+  int accumulate;                 /* nonzero: add the result to what the output holds */
+} colconv_post_ops;
+/* No activation, no accumulation. */
+COLCONV_API void colconv_post_ops_init(colconv_post_ops* post_ops);
+
+/* An operator (colconv::Conv2dOperator): one problem planned once, with forward's and backprop-input's filter (and
+   forward's bias) copied into the layout its algorithm reads, so the caller's buffers may change or go away. */
+typedef struct colconv_conv2d_op colconv_conv2d_op;
+
+/* Shapes as the one-shot function of `direction` takes them: input_shape (backprop-input: input_sizes),
+   filter_shape (backprop-filter: filter_sizes), out_backprop_shape (read for the backprops only). filter: NULL
+   for backprop-filter; bias: forward's out_channels values, or NULL; post_ops: NULL for none. On success *op is
+   a new operator, to be freed with colconv_conv2d_op_destroy; on failure it is left alone. */
+COLCONV_API colconv_status colconv_conv2d_op_create(colconv_direction direction, const colconv_conv2d_attrs* attrs,
+                                                    const int64_t input_shape[4], const int64_t filter_shape[4],
+                                                    const int64_t out_backprop_shape[4], const float* filter,
+                                                    const float* bias, const colconv_post_ops* post_ops,
+                                                    colconv_conv2d_op** op);
+/* New filter values (and bias, or NULL for none) of the same shapes, packed now; on failure the old ones stay.
+   Must not overlap a run of the same operator. */
+COLCONV_API colconv_status colconv_conv2d_op_repack(colconv_conv2d_op* op, const float* filter, const float* bias);
+/* Bytes a caller's workspace for one run must have (any alignment); 0 for an invalid op. */
+COLCONV_API size_t colconv_conv2d_op_workspace_size(const colconv_conv2d_op* op);
+/* One run: forward reads input and writes output; backprop-input reads out_backprop and writes in_backprop;
+   backprop-filter reads both and writes filter_backprop. `result` is that output; the input a direction does not
+   read may be NULL. workspace: NULL (the operator's own, or a temporary one while another run holds it), or
+   workspace_size >= colconv_conv2d_op_workspace_size(op) bytes that no other run uses at the same time. Runs of
+   one operator may go on concurrently. */
+COLCONV_API colconv_status colconv_conv2d_op_run(const colconv_conv2d_op* op, const float* input,
+                                                 const float* out_backprop, float* result, void* workspace,
+                                                 size_t workspace_size);
+/* The algorithm the operator runs ("depthwise", "im2col_gemm", ...); NULL for a NULL op. Valid while op lives. */
+COLCONV_API const char* colconv_conv2d_op_algorithm(const colconv_conv2d_op* op);
+COLCONV_API void colconv_conv2d_op_destroy(colconv_conv2d_op* op);
+
 /* ---- For embedders ---------------------------------------------------------------------------------- */
 
 /* The library's version, "MAJOR.MINOR.PATCH", and the same as MAJOR * 10000 + MINOR * 100 + PATCH. */

@@ -1,15 +1,22 @@
-"""colconv layers for PyTorch: Conv2d, whose forward is colconv's conv2d and whose backward is colconv's
-backprop-input and backprop-filter.
+"""colconv layers for PyTorch: Conv2d and ConvTranspose2d computed by colconv's forward, backprop-input and
+backprop-filter, and convert(model), which swaps a model's nn.Conv2d and nn.ConvTranspose2d layers for colconv's in
+place.
 
-Conv2d takes nn.Conv2d's arguments: stride, padding (int, pair, 'valid' or 'same'), dilation, groups, bias.
-padding='same' is TensorFlow's SAME, so unlike PyTorch's it works at any stride (the odd pixel goes
-bottom/right). Inputs in torch.channels_last memory format run as NHWC without a copy; others as NCHW.
+The modules keep colconv operators (colconv::Conv2dOperator): one per direction, input shape and memory format,
+each holding the filter packed once into the layout its algorithm reads, the bias and activation fused into the
+forward pass, and its own workspace. An operator packs again only when the weight or bias changes: PyTorch counts
+in-place updates (optimizer steps included) in a tensor's _version, and a new Parameter has a new identity.
+
+Conv2d takes nn.Conv2d's arguments (padding: int, pair, 'valid' or 'same'), plus activation: None, 'relu' or
+'relu6'. padding='same' is TensorFlow's SAME, so unlike PyTorch's it works at any stride (the odd pixel goes
+bottom/right). Inputs in torch.channels_last memory format run as NHWC without a copy and give channels_last
+results; others run as NCHW.
 """
 import math
 
 import torch
 
-import colconv as _ops
+import _colconv as _lib
 
 
 def _pair(v):
@@ -26,60 +33,152 @@ def _padding(padding):
     return (ph, ph, pw, pw)
 
 
+def _attrs(stride, padding, dilation, groups):
+    return dict(strides=_pair(stride), padding=_padding(padding), dilations=_pair(dilation), groups=groups,
+                filter_format="OIHW")
+
+
+def _channels_last(x):
+    """Whether x is a 4-D channels_last tensor (an NHWC array already: permuting it is a view, not a copy)."""
+    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+
+def _storage(x, nhwc):
+    """The float32 numpy array colconv reads for x, NHWC or NCHW: x's own storage where it is stored so."""
+    return (x.permute(0, 2, 3, 1) if nhwc else x).detach().contiguous().numpy()
+
+
+def _numpy(t):
+    return None if t is None else t.detach().contiguous().numpy()
+
+
+def _run(op, nhwc, *inputs):
+    """Runs op into a new logical-NCHW tensor, written in place: channels_last when nhwc."""
+    shape = op.result_shape
+    if nhwc:
+        n, h, w, c = shape
+        y = torch.empty((n, c, h, w), memory_format=torch.channels_last)
+        op.run(*inputs, out=y.permute(0, 2, 3, 1).numpy())
+    else:
+        y = torch.empty(tuple(shape))
+        op.run(*inputs, out=y.numpy())
+    return y
+
+
+def _check_float32(*tensors):
+    for t in tensors:
+        if t is not None and t.dtype != torch.float32:
+            raise ValueError(f"colconv works on float32; got {t.dtype}")
+
+
+class Operators:
+    """A module's colconv operators by (op, input shape, layout), each packed again only when its weight or bias
+    has changed since it was packed."""
+
+    def __init__(self):
+        self._entries = {}
+
+    def get(self, op, key, weight, bias, make):
+        """The operator for op and key; make() creates it with the current weight and bias packed."""
+        version = (id(weight), weight._version, None if bias is None else (id(bias), bias._version))
+        entry = self._entries.get((op, key))
+        if entry is None:
+            entry = self._entries[(op, key)] = [make(), version]
+        elif entry[1] != version and op != "backprop_filter":
+            entry[0].repack(_numpy(weight), _numpy(bias))
+            entry[1] = version
+        return entry[0]
+
+    def counters(self):
+        """Packs and temporary workspaces summed over the operators, and their number: what tests check to prove
+        that a second call on the same shape repeats nothing."""
+        total = {"packs": 0, "temporary_workspaces": 0, "operators": len(self._entries)}
+        for op, _ in self._entries.values():
+            for name, value in op.counters.items():
+                total[name] += value
+        return total
+
+
+def _activation_grad(grad, y, activation):
+    """The gradient before a fused activation, from its output y (PyTorch's relu backward also reads y > 0)."""
+    if activation == "relu":
+        return grad * (y > 0)
+    if activation == "relu6":
+        return grad * ((y > 0) & (y < 6))
+    return grad
+
+
 class _Conv2dFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        if x.dtype != torch.float32 or weight.dtype != torch.float32:
-            raise ValueError(f"colconv works on float32; got {x.dtype} input and {weight.dtype} weight")
-        # A channels_last tensor is an NHWC array already: permuting it is a view, not a copy.
-        nhwc = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
-        data = x.permute(0, 2, 3, 1) if nhwc else x.contiguous()
-        weight = weight.contiguous()
-        attrs = dict(strides=stride, padding=padding, dilations=dilation, groups=groups,
-                     data_format="NHWC" if nhwc else "NCHW", filter_format="OIHW")
-        y = _ops.conv2d(data, weight, **attrs)
-        if nhwc:
-            y = y.permute(0, 3, 1, 2)
-        if bias is not None:
-            y = y + bias.view(1, -1, 1, 1)
-        ctx.save_for_backward(data, weight)
-        ctx.attrs, ctx.nhwc, ctx.has_bias = attrs, nhwc, bias is not None
+    def forward(ctx, x, weight, bias, attrs, activation, operators):
+        _check_float32(x, weight, bias)
+        nhwc = _channels_last(x)
+        attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
+        data = _storage(x, nhwc)
+        op = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, lambda: _lib.Operator(
+            "forward", list(data.shape), list(weight.shape), filter=_numpy(weight), bias=_numpy(bias),
+            activation=activation or "none", **attrs))
+        y = _run(op, nhwc, data)
+        ctx.save_for_backward(x, weight, y if activation else None)
+        ctx.attrs, ctx.nhwc, ctx.activation, ctx.operators = attrs, nhwc, activation, operators
+        ctx.has_bias = bias is not None
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        data, weight = ctx.saved_tensors
-        g = grad.permute(0, 2, 3, 1).contiguous() if ctx.nhwc else grad.contiguous()
+        x, weight, y = ctx.saved_tensors
+        grad = _activation_grad(grad, y, ctx.activation)
+        nhwc, key = ctx.nhwc, (tuple(x.shape), ctx.nhwc)
+        g = _storage(grad, nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = _ops.conv2d_backprop_input(list(data.shape), weight, g, **ctx.attrs)
-            if ctx.nhwc:
-                grad_x = grad_x.permute(0, 3, 1, 2)
+            op = ctx.operators.get("backprop_input", key, weight, None, lambda: _lib.Operator(
+                "backprop_input", _storage_shape(x, nhwc), list(weight.shape), list(g.shape), filter=_numpy(weight),
+                **ctx.attrs))
+            grad_x = _run(op, nhwc, g)
         if ctx.needs_input_grad[1]:
-            grad_w = _ops.conv2d_backprop_filter(data, list(weight.shape), g, **ctx.attrs)
+            data = _storage(x, nhwc)
+            op = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
+                "backprop_filter", list(data.shape), list(weight.shape), list(g.shape), **ctx.attrs))
+            grad_w = torch.from_numpy(op.run(data, g))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
-        return grad_x, grad_w, grad_b, None, None, None, None
+        return grad_x, grad_w, grad_b, None, None, None
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """torch.nn.functional.conv2d's signature, computed by colconv (padding='same' works at any stride)."""
-    return _Conv2dFunction.apply(input, weight, bias, _pair(stride), _padding(padding), _pair(dilation), groups)
+def _storage_shape(x, nhwc):
+    n, c, h, w = x.shape
+    return [n, h, w, c] if nhwc else [n, c, h, w]
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, activation=None):
+    """torch.nn.functional.conv2d's signature, computed by colconv (padding='same' works at any stride), with an
+    optional fused activation ('relu' or 'relu6'). Each call plans and packs afresh; the modules keep operators."""
+    _check_activation(activation)
+    return _Conv2dFunction.apply(input, weight, bias, _attrs(stride, padding, dilation, groups), activation,
+                                 Operators())
+
+
+def _check_activation(activation):
+    if activation not in (None, "relu", "relu6"):
+        raise ValueError(f"activation '{activation}' must be None, 'relu' or 'relu6'")
 
 
 class Conv2d(torch.nn.Module):
-    """torch.nn.Conv2d computed by colconv, initialised as nn.Conv2d is."""
+    """torch.nn.Conv2d computed by colconv, initialised as nn.Conv2d is, with an optional fused activation."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True):
+                 bias=True, activation=None):
         super().__init__()
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must divide by groups {groups}")
+        _check_activation(activation)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
-        self.padding = padding
+        self.padding, self.activation = padding, activation
         self.weight = torch.nn.Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel_size))
         self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.operators = Operators()
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -89,8 +188,148 @@ class Conv2d(torch.nn.Module):
             torch.nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return _Conv2dFunction.apply(x, self.weight, self.bias,
+                                     _attrs(self.stride, self.padding, self.dilation, self.groups), self.activation,
+                                     self.operators)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}, bias={self.bias is not None}")
+                f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}, bias={self.bias is not None}"
+                + (f", activation={self.activation}" if self.activation else ""))
+
+
+class _ConvTranspose2dFunction(torch.autograd.Function):
+    """conv_transpose2d(x, W) is backprop-input of the convolution by W (OIHW: O = x's channels) whose input has
+    the transposed convolution's output size; its gradients are that convolution's forward and backprop-filter."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, attrs, output_size, operators):
+        _check_float32(x, weight, bias)
+        nhwc = _channels_last(x)
+        attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
+        data = _storage(x, nhwc)
+        n, c, h, w = output_size
+        sizes = [n, h, w, c] if nhwc else [n, c, h, w]
+        try:
+            op = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: _lib.Operator(
+                "backprop_input", sizes, list(weight.shape), list(data.shape), filter=_numpy(weight), **attrs))
+        except ValueError as e:
+            raise ValueError(f"ConvTranspose2d: an output of {h}x{w} (from output_padding or output_size) is not "
+                             f"one the convolution it transposes maps onto a {x.shape[2]}x{x.shape[3]} input. "
+                             f"colconv: {e}") from None
+        y = _run(op, nhwc, data)
+        if bias is not None:
+            y += bias.view(1, -1, 1, 1)
+        ctx.save_for_backward(x, weight)
+        ctx.attrs, ctx.nhwc, ctx.operators, ctx.has_bias = attrs, nhwc, operators, bias is not None
+        ctx.output_size = output_size
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        nhwc = ctx.nhwc
+        g = _storage(grad, nhwc)
+        key = (tuple(grad.shape), nhwc)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            op = ctx.operators.get("forward", key, weight, None, lambda: _lib.Operator(
+                "forward", list(g.shape), list(weight.shape), filter=_numpy(weight), **ctx.attrs))
+            grad_x = _run(op, nhwc, g)
+        if ctx.needs_input_grad[1]:
+            data = _storage(x, nhwc)
+            op = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
+                "backprop_filter", list(g.shape), list(weight.shape), list(data.shape), **ctx.attrs))
+            grad_w = torch.from_numpy(op.run(g, data))
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad.sum((0, 2, 3))
+        return grad_x, grad_w, grad_b, None, None, None
+
+
+class ConvTranspose2d(torch.nn.Module):
+    """torch.nn.ConvTranspose2d (zero padding) computed by colconv's backprop-input, initialised as PyTorch's is.
+    An output_padding (or output_size) that no input of the convolution it transposes has is a ValueError carrying
+    colconv's explanation: the size it computed, by which formula, and the sizes that would be consistent."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must divide by groups {groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        self.padding, self.output_padding = _pair(padding), _pair(output_padding)
+        self.weight = torch.nn.Parameter(torch.empty(in_channels, out_channels // groups, *self.kernel_size))
+        self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.operators = Operators()
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        torch.nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in)
+            torch.nn.init.uniform_(self.bias, -bound, bound)
+
+    def output_size(self, x, output_size=None):
+        """PyTorch's output size: (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1,
+        or the last two entries of output_size."""
+        if output_size is not None:
+            h, w = list(output_size)[-2:]
+        else:
+            h, w = ((x.shape[2 + i] - 1) * self.stride[i] - 2 * self.padding[i] +
+                    self.dilation[i] * (self.kernel_size[i] - 1) + self.output_padding[i] + 1 for i in range(2))
+        return (x.shape[0], self.out_channels, int(h), int(w))
+
+    def forward(self, x, output_size=None):
+        attrs = _attrs(self.stride, self.padding, self.dilation, self.groups)
+        return _ConvTranspose2dFunction.apply(x, self.weight, self.bias, attrs, self.output_size(x, output_size),
+                                              self.operators)
+
+
+def _converted(module, activation):
+    """colconv's module for an nn.Conv2d or nn.ConvTranspose2d with zero padding, sharing its Parameters (so an
+    optimizer made before convert() still updates them), or None."""
+    if type(module) not in (torch.nn.Conv2d, torch.nn.ConvTranspose2d) or module.padding_mode != "zeros":
+        return None
+    bias = module.bias is not None
+    if type(module) is torch.nn.Conv2d:
+        new = Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride, module.padding,
+                     module.dilation, module.groups, bias, activation)
+    elif type(module) is torch.nn.ConvTranspose2d and activation is None:
+        new = ConvTranspose2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
+                              module.padding, module.output_padding, module.groups, bias, module.dilation)
+    else:
+        return None
+    new.weight = module.weight
+    new.bias = module.bias
+    new.train(module.training)
+    return new
+
+
+_ACTIVATIONS = {torch.nn.ReLU: "relu", torch.nn.ReLU6: "relu6"}
+
+
+def convert(model, fuse_activations=True):
+    """Swaps every nn.Conv2d and nn.ConvTranspose2d (zero padding) of model for colconv's, in place, and returns
+    model. With fuse_activations, an nn.Conv2d followed by nn.ReLU or nn.ReLU6 inside an nn.Sequential (where the
+    convolution's output goes to the activation alone) becomes one colconv Conv2d with the activation fused, and
+    the activation an nn.Identity."""
+    for parent in list(model.modules()):
+        names = list(parent._modules.keys())
+        for i, name in enumerate(names):
+            child = parent._modules[name]
+            activation = None
+            following = parent._modules[names[i + 1]] if i + 1 < len(names) else None
+            if fuse_activations and isinstance(parent, torch.nn.Sequential) and type(following) in _ACTIVATIONS:
+                activation = _ACTIVATIONS[type(following)]
+            new = _converted(child, activation)
+            if new is None and activation is not None:
+                new = _converted(child, None)
+                activation = None
+            if new is None:
+                continue
+            parent._modules[name] = new
+            if activation is not None:
+                parent._modules[names[i + 1]] = torch.nn.Identity()
+    return model

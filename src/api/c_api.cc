@@ -6,6 +6,7 @@
 
 #include "colconv/colconv.h"
 #include "colconv/conv2d.h"
+#include "src/api/c_args.h"
 #include "src/api/plan_cache.h"
 #include "src/api/wall.h"
 #include "src/gemm/gemm.h"
@@ -15,68 +16,6 @@
 
 namespace colconv {
 namespace {
-
-thread_local std::string t_last_error;
-
-static_assert(sizeof(colconv_data_format) == sizeof(int) && sizeof(colconv_filter_format) == sizeof(int) &&
-                  sizeof(colconv_padding) == sizeof(int),
-              "the C enums must be int-sized");
-
-// C code may store any int in an enum field; read it as an int so an out-of-range value is an error, not UB.
-template <typename Enum>
-int EnumValue(const Enum& field) {
-  int value;
-  std::memcpy(&value, &field, sizeof value);
-  return value;
-}
-
-// Every C entry point: the wall's exception guard, then this thread's message.
-template <typename F>
-colconv_status Api(F&& body) {
-  t_last_error.clear();
-  const Status s = internal::Guarded(body);
-  if (!s.ok()) t_last_error = s.message();
-  return static_cast<colconv_status>(s.code());
-}
-
-Status NullArgument(const char* op, const char* name) {
-  return Status(StatusCode::kInvalidArgument, StrCat(op, ": ", name, " is NULL"));
-}
-
-Status ReadAttrs(const char* op, const colconv_conv2d_attrs* attrs, Conv2dDesc* desc) {
-  if (attrs == nullptr) return NullArgument(op, "attrs");
-  desc->data_format = static_cast<DataFormat>(EnumValue(attrs->data_format));
-  desc->filter_format = static_cast<FilterFormat>(EnumValue(attrs->filter_format));
-  desc->strides = {attrs->strides[0], attrs->strides[1]};
-  desc->dilations = {attrs->dilations[0], attrs->dilations[1]};
-  desc->padding = static_cast<Padding>(EnumValue(attrs->padding));
-  desc->explicit_paddings = {attrs->explicit_paddings[0], attrs->explicit_paddings[1],
-                             attrs->explicit_paddings[2], attrs->explicit_paddings[3]};
-  desc->groups = attrs->groups;
-  return Status();
-}
-
-// Copies a 4-entry shape argument; a NULL pointer is an error naming the argument.
-Status ReadShape(const char* op, const char* name, const int64_t* values, Shape4* shape) {
-  if (values == nullptr) return NullArgument(op, name);
-  std::memcpy(shape->data(), values, sizeof(Shape4));
-  return Status();
-}
-
-// Reads one op's attributes and shapes (named as in colconv.h) into a request; out_backprop's shape is read for
-// the backprops only.
-Status ReadRequest(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
-                   std::array<const int64_t*, 3> shapes, internal::Request* request) {
-  const char* op = OpName(direction);
-  request->direction = direction;
-  Shape4 input{};
-  Status s = ReadAttrs(op, attrs, &request->desc);
-  if (s.ok()) s = ReadShape(op, shape_names[0], shapes[0], &input);
-  if (s.ok()) s = ReadShape(op, shape_names[1], shapes[1], &request->filter);
-  if (s.ok() && direction != Direction::kForward) s = ReadShape(op, shape_names[2], shapes[2], &request->out_backprop);
-  request->input.assign(input.begin(), input.end());
-  return s;
-}
 
 // The one-shot path of one op.
 Status RunOp(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
@@ -153,7 +92,7 @@ colconv_status colconv_conv2d_backprop_filter(const colconv_conv2d_attrs* attrs,
   });
 }
 
-const char* colconv_last_error(void) { return colconv::t_last_error.c_str(); }
+const char* colconv_last_error(void) { return colconv::LastError(); }
 
 const char* colconv_version(void) { return COLCONV_VERSION; }
 
@@ -199,16 +138,12 @@ const char* colconv_conv2d_algorithm(colconv_direction direction, const colconv_
                                      const int64_t out_backprop_shape[4]) {
   const char* name = nullptr;
   colconv::Api([&] {
-    const int d = colconv::EnumValue(direction);
-    if (d < 0 || d > 2) {
-      return Status(colconv::StatusCode::kInvalidArgument,
-                    colconv::StrCat("colconv_conv2d_algorithm: direction is ", d,
-                                    "; must be COLCONV_FORWARD (0), COLCONV_BACKPROP_INPUT (1) or COLCONV_BACKPROP_FILTER (2)"));
-    }
-    const Direction dir = static_cast<Direction>(d);
+    Direction dir;
+    Status s = colconv::ReadDirection("colconv_conv2d_algorithm", direction, &dir);
+    if (!s.ok()) return s;
     const bool backprop_input = dir == Direction::kBackpropInput;
     colconv::internal::Request request;
-    Status s = colconv::ReadRequest(dir, attrs, {backprop_input ? "input_sizes" : "input_shape", dir == Direction::kBackpropFilter ? "filter_sizes" : "filter_shape", "out_backprop_shape"},
+    s = colconv::ReadRequest(dir, attrs, {backprop_input ? "input_sizes" : "input_shape", dir == Direction::kBackpropFilter ? "filter_sizes" : "filter_shape", "out_backprop_shape"},
                                     {input_shape, filter_shape, out_backprop_shape}, &request);
     std::shared_ptr<const colconv::internal::Plan> plan;
     if (s.ok()) s = colconv::internal::CachedPlan(request, &plan);

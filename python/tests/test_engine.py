@@ -1,0 +1,186 @@
+"""The engine path of colconv.torch: operators cached per shape and packed once (the stale-weights case included),
+fused bias and activation, memory formats kept, ConvTranspose2d against PyTorch with its output_padding errors,
+convert() on small models and a torchvision network, and the Python Operator's own checks."""
+import unittest
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import _colconv
+import colconv.torch as ct
+import torchvision
+
+
+def close(a, b, scale=1.0):
+    return torch.allclose(a, b, rtol=1e-4, atol=1e-4 * scale)
+
+
+class OperatorCacheTest(unittest.TestCase):
+    def test_second_call_packs_nothing_and_an_update_repacks(self):
+        torch.manual_seed(0)
+        m = ct.Conv2d(8, 16, 3, padding=1)
+        x = torch.randn(2, 8, 9, 9)
+        first, second = m(x), m(x)
+        self.assertTrue(torch.equal(first, second))
+        self.assertEqual(m.operators.counters(), {"packs": 1, "temporary_workspaces": 0, "operators": 1})
+        # The stale-cache bug: an in-place update (an optimizer step) must reach the next call.
+        with torch.no_grad():
+            m.weight.mul_(-2)
+            m.bias.add_(1)
+        self.assertTrue(close(m(x), F.conv2d(x, m.weight, m.bias, padding=1), 10))
+        self.assertEqual(m.operators.counters()["packs"], 2)
+        # So must a new Parameter.
+        m.weight = nn.Parameter(torch.randn_like(m.weight))
+        self.assertTrue(close(m(x), F.conv2d(x, m.weight, m.bias, padding=1), 10))
+        self.assertEqual(m.operators.counters()["packs"], 3)
+        m(x)
+        self.assertEqual(m.operators.counters()["packs"], 3)
+
+    def test_optimizer_steps_reach_the_packed_weights(self):
+        torch.manual_seed(1)
+        ours = ct.Conv2d(4, 6, 3, padding=1)
+        theirs = nn.Conv2d(4, 6, 3, padding=1)
+        theirs.load_state_dict(ours.state_dict())
+        opt_ours = torch.optim.SGD(ours.parameters(), lr=0.1)
+        opt_theirs = torch.optim.SGD(theirs.parameters(), lr=0.1)
+        x = torch.randn(3, 4, 7, 7, requires_grad=True)
+        for _ in range(3):
+            for model, opt in ((ours, opt_ours), (theirs, opt_theirs)):
+                opt.zero_grad()
+                model(x).square().mean().backward()
+                opt.step()
+        with torch.no_grad():
+            self.assertTrue(close(ours(x), theirs(x), 10))
+        # Forward, backprop-input and backprop-filter, each packed once and once more per step that changed them.
+        self.assertEqual(ours.operators.counters()["operators"], 3)
+
+    def test_each_shape_and_memory_format_has_its_operator(self):
+        m = ct.Conv2d(3, 5, 3, padding=1)
+        for shape in ((1, 3, 8, 8), (2, 3, 8, 8), (1, 3, 5, 7)):
+            for channels_last in (False, True):
+                x = torch.randn(shape)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                y = m(x)
+                self.assertEqual(y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous(),
+                                 channels_last)
+                self.assertTrue(close(y, F.conv2d(x, m.weight, m.bias, padding=1), 10))
+        self.assertEqual(m.operators.counters()["operators"], 6)
+
+
+class FusedActivationTest(unittest.TestCase):
+    def test_relu_and_relu6_forward_and_backward(self):
+        for activation, fn in (("relu", F.relu), ("relu6", F.relu6)):
+            for channels_last in (False, True):
+                torch.manual_seed(2)
+                m = ct.Conv2d(6, 8, 3, stride=2, padding=1, groups=2, activation=activation)
+                with torch.no_grad():
+                    m.weight.mul_(8)  # outputs beyond 6 too
+                x = torch.randn(2, 6, 11, 9)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+                w2 = m.weight.detach().clone().requires_grad_()
+                y1 = m(x1)
+                y2 = fn(F.conv2d(x2, w2, m.bias, stride=2, padding=1, groups=2))
+                self.assertTrue(close(y1, y2, 50), activation)
+                grad = torch.randn_like(y2)
+                y1.backward(grad)
+                y2.backward(grad)
+                self.assertTrue(close(x1.grad, x2.grad, 50), activation)
+                self.assertTrue(close(m.weight.grad, w2.grad, 500), activation)
+
+    def test_unknown_activation(self):
+        with self.assertRaisesRegex(ValueError, "activation 'gelu'"):
+            ct.Conv2d(1, 1, 1, activation="gelu")
+
+
+class ConvTransposeTest(unittest.TestCase):
+    def test_against_pytorch(self):
+        cases = [  # in, out, k, stride, padding, output_padding, groups, dilation
+            (4, 6, 3, 2, 1, 1, 1, 1), (6, 4, 4, 2, 1, 0, 2, 1), (3, 3, 3, 1, 0, 0, 3, 2), (5, 2, (3, 1), (3, 1), 0, (2, 0), 1, 1),
+        ]
+        for i, (cin, cout, k, s, p, op, g, d) in enumerate(cases):
+            for channels_last in (False, True):
+                torch.manual_seed(i)
+                ours = ct.ConvTranspose2d(cin, cout, k, s, p, op, g, True, d)
+                theirs = nn.ConvTranspose2d(cin, cout, k, s, p, op, g, True, d)
+                theirs.load_state_dict(ours.state_dict())
+                x = torch.randn(2, cin, 5, 6)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+                y1, y2 = ours(x1), theirs(x2)
+                what = f"case {i} channels_last {channels_last}"
+                self.assertEqual(y1.shape, y2.shape, what)
+                self.assertTrue(close(y1, y2, 10), what)
+                grad = torch.randn_like(y2)
+                y1.backward(grad)
+                y2.backward(grad)
+                self.assertTrue(close(x1.grad, x2.grad, 10), what)
+                self.assertTrue(close(ours.weight.grad, theirs.weight.grad, 100), what)
+                self.assertTrue(close(ours.bias.grad, theirs.bias.grad, 100), what)
+
+    def test_output_padding_error_explains(self):
+        bad = ct.ConvTranspose2d(2, 2, 3, stride=2, padding=1, output_padding=2)
+        with self.assertRaisesRegex(ValueError, r"input heights 17 and 18 give 9"):
+            bad(torch.randn(1, 2, 9, 9))
+
+
+class ConvertTest(unittest.TestCase):
+    def test_sequential_fuses_activations_and_shares_parameters(self):
+        torch.manual_seed(3)
+        model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(8, 8, 3, groups=8),
+                              nn.ReLU6(), nn.Conv2d(8, 4, 1), nn.BatchNorm2d(4), nn.ReLU(),
+                              nn.ConvTranspose2d(4, 2, 2, stride=2), nn.Conv2d(2, 2, 3, padding_mode="reflect", padding=1))
+        model.eval()
+        x = torch.randn(2, 3, 12, 12)
+        want = model(x)
+        params = [id(p) for p in model.parameters()]
+        ct.convert(model)
+        self.assertEqual([id(p) for p in model.parameters()], params)
+        kinds = [type(m).__name__ for m in model]
+        self.assertEqual(kinds, ["Conv2d", "Identity", "Conv2d", "Identity", "Conv2d", "BatchNorm2d", "ReLU",
+                                 "ConvTranspose2d", "Conv2d"])
+        self.assertIsInstance(model[0], ct.Conv2d)
+        self.assertEqual((model[0].activation, model[2].activation, model[4].activation), ("relu", "relu6", None))
+        self.assertIsInstance(model[7], ct.ConvTranspose2d)
+        self.assertIs(type(model[8]), nn.Conv2d)  # reflect padding stays PyTorch's
+        with torch.no_grad():
+            self.assertTrue(close(model(x), want, 10))
+            self.assertTrue(close(model(x.contiguous(memory_format=torch.channels_last)), want, 10))
+
+    def test_torchvision_resnet18(self):
+        torch.manual_seed(4)
+        model = torchvision.models.resnet18(num_classes=10).eval()
+        x = torch.randn(1, 3, 64, 64)
+        with torch.no_grad():
+            want = model(x)
+            ct.convert(model)
+            got = model(x)
+        self.assertEqual(sum(isinstance(m, ct.Conv2d) for m in model.modules()), 20)
+        self.assertTrue(torch.allclose(got, want, rtol=1e-4, atol=1e-4 * float(want.abs().max())))
+
+
+class OperatorBindingTest(unittest.TestCase):
+    def test_arguments_are_checked(self):
+        w = np.ones((3, 3, 2, 4), np.float32)
+        op = _colconv.Operator("forward", [1, 5, 5, 2], [3, 3, 2, 4], filter=w, activation="relu")
+        self.assertEqual(list(op.result_shape), [1, 3, 3, 4])
+        y = op.run(np.ones((1, 5, 5, 2), np.float32))
+        self.assertTrue(np.all(y == 18))
+        with self.assertRaisesRegex(ValueError, "wrong shape"):
+            op.run(np.ones((1, 5, 5, 2), np.float32), out=np.zeros((1, 3, 3, 5), np.float32))
+        with self.assertRaisesRegex(ValueError, "activation 'tanh'"):
+            _colconv.Operator("forward", [1, 5, 5, 2], [3, 3, 2, 4], filter=w, activation="tanh")
+        with self.assertRaisesRegex(ValueError, "activations apply to forward only"):
+            _colconv.Operator("backprop_input", [1, 5, 5, 2], [3, 3, 2, 4], [1, 3, 3, 4], filter=w, activation="relu")
+        with self.assertRaisesRegex(ValueError, "filter does not have"):
+            op.repack(np.ones((3, 3, 2, 5), np.float32))
+        self.assertEqual(op.counters["packs"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
