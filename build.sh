@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ pkg-config meson ninja-build python3 libhwy-dev libtbb-dev libopenblas-dev libdnnl-dev doctest-dev)
-# The Python binding's tests run with the suite: Debian's torch and pybind11.
-PYTHON_PACKAGES=(python3-dev python3-numpy python3-torch python3-torchvision pybind11-dev)
+# The Python binding's tests run with the suite: Debian's torch, torchvision and pybind11, and meson-python, venv and
+# pip for the test that installs the package with pip.
+PYTHON_PACKAGES=(python3-dev python3-numpy python3-torch python3-torchvision pybind11-dev python3-mesonpy python3-venv python3-pip)
 ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user libhwy-dev:arm64 libtbb-dev:arm64 libopenblas-dev:arm64)
 
 as_root() {
