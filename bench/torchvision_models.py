@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""End-to-end inference time of torchvision models (random weights, eval mode, torch.no_grad()), PyTorch's own CPU
-convolution against the same model after colconv.torch.convert, in alternating rounds; prints a Markdown table of
-colconv's speed relative to PyTorch's (above 1: colconv faster) and checks that the outputs agree.
+"""End-to-end inference time of torchvision models (random weights, eval mode, torch.no_grad()): PyTorch's own CPU
+path against the same model after colconv.torch.convert (the model's modules, colconv's convolutions) and
+colconv.torch.freeze (BatchNorm folded, ReLU and residual adds fused), in alternating rounds; prints a Markdown
+table of colconv's speed relative to PyTorch's (above 1: colconv faster) and the outputs' largest differences.
 
     OPENBLAS_CORETYPE=SkylakeX PYTHONPATH=build/python:python /usr/bin/python3 bench/torchvision_models.py \\
         [--models resnet50,mobilenet_v2] [--batch 1] [--threads 1] [--rounds 5] [--size 224]
@@ -54,24 +55,26 @@ def best_time(model, x, repeats):
 
 
 def measure(name, batch, size, rounds, repeats):
+    """Per memory format: PyTorch's time, convert()'s and freeze()'s, and their largest relative errors."""
     torch.manual_seed(0)
     reference = getattr(torchvision.models, name)(weights=None).eval()
     converted = colconv.torch.convert(copy.deepcopy(reference))
+    frozen = colconv.torch.freeze(reference)
     row = {"model": name}
     x = torch.randn(batch, 3, size, size)
     for fmt in ("nchw", "channels_last"):
         memory_format = torch.channels_last if fmt == "channels_last" else torch.contiguous_format
-        ref = reference.to(memory_format=memory_format)
-        ours = converted.to(memory_format=memory_format)
+        models = [m.to(memory_format=memory_format) for m in (reference, converted, frozen)]
         xx = x.contiguous(memory_format=memory_format)
         with torch.no_grad():
-            want, got = ref(xx), ours(xx)  # warm-up: plans, packed weights, workspaces
-            err = float((got - want).abs().max() / max(1e-30, float(want.abs().max())))
-            t_ref, t_ours = float("inf"), float("inf")
+            outputs = [m(xx) for m in models]  # warm-up: plans, packed weights, workspaces
+            scale = max(1e-30, float(outputs[0].abs().max()))
+            errors = [float((y - outputs[0]).abs().max()) / scale for y in outputs[1:]]
+            times = [float("inf")] * 3
             for _ in range(rounds):
-                t_ref = min(t_ref, best_time(ref, xx, repeats))
-                t_ours = min(t_ours, best_time(ours, xx, repeats))
-        row[fmt] = (t_ref, t_ours, err)
+                for i, m in enumerate(models):
+                    times[i] = min(times[i], best_time(m, xx, repeats))
+        row[fmt] = (times, errors)
     return row
 
 
@@ -90,17 +93,16 @@ def main():
     colconv.set_num_threads(args.threads)
     names = classification_models() if args.models == "all" else args.models.split(",")
     print(f"batch {args.batch}, {args.threads} thread(s), {args.size}x{args.size}, best of {args.rounds} alternating "
-          f"rounds of {args.repeats}; speed = PyTorch time / colconv time")
-    print("| model | NCHW: PyTorch ms | colconv ms | speed | channels_last: PyTorch ms | colconv ms | speed | max rel. error |")
+          f"rounds of {args.repeats}; speed = PyTorch's time / colconv's; convert() keeps the model's modules, "
+          f"freeze() folds BatchNorm and fuses ReLU and residual adds (inference)")
+    print("| model | layout | PyTorch ms | convert ms | speed | freeze ms | speed | max rel. error |")
     print("|---|---|---|---|---|---|---|---|")
     for name in names:
         row = measure(name, args.batch, args.size, args.rounds, args.repeats)
-        cells = []
         for fmt in ("nchw", "channels_last"):
-            t_ref, t_ours, _ = row[fmt]
-            cells += [f"{t_ref * 1e3:.1f}", f"{t_ours * 1e3:.1f}", f"{t_ref / t_ours:.2f}x"]
-        err = max(row["nchw"][2], row["channels_last"][2])
-        print(f"| {name} | " + " | ".join(cells) + f" | {err:.1e} |", flush=True)
+            (t_ref, t_convert, t_freeze), errors = row[fmt]
+            print(f"| {name} | {fmt} | {t_ref * 1e3:.1f} | {t_convert * 1e3:.1f} | {t_ref / t_convert:.2f}x | "
+                  f"{t_freeze * 1e3:.1f} | {t_ref / t_freeze:.2f}x | {max(errors):.1e} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -333,3 +333,10 @@ def convert(model, fuse_activations=True):
             if activation is not None:
                 parent._modules[names[i + 1]] = torch.nn.Identity()
     return model
+
+
+def freeze(model):
+    """An inference copy of model (eval mode) with BatchNorm folded and ReLU and residual adds fused into colconv
+    operators: see colconv/freeze.py."""
+    from colconv.freeze import freeze as _freeze
+    return _freeze(model)

@@ -1,6 +1,7 @@
 """The engine path of colconv.torch: operators cached per shape and packed once (the stale-weights case included),
 fused bias and activation, memory formats kept, ConvTranspose2d against PyTorch with its output_padding errors,
-convert() on small models and a torchvision network, and the Python Operator's own checks."""
+convert() on small models and a torchvision network, freeze() (BatchNorm folded, ReLU and residual adds fused,
+identities overwritten only when safe), and the Python Operator's own checks."""
 import unittest
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import _colconv
+import colconv.freeze as ct_freeze
 import colconv.torch as ct
 import torchvision
 
@@ -162,6 +164,81 @@ class ConvertTest(unittest.TestCase):
             got = model(x)
         self.assertEqual(sum(isinstance(m, ct.Conv2d) for m in model.modules()), 20)
         self.assertTrue(torch.allclose(got, want, rtol=1e-4, atol=1e-4 * float(want.abs().max())))
+
+
+def randomize_batchnorm(model):
+    """Running statistics and affine parameters away from their defaults, so that folding them matters."""
+    g = torch.Generator().manual_seed(5)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) - 0.5)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+            m.bias.data.copy_(torch.rand(m.bias.shape, generator=g) - 0.5)
+    return model
+
+
+class Residual(nn.Module):
+    """relu(bn(conv(a)) + identity) where the identity is the input itself, or a tensor read again later."""
+
+    def __init__(self, reread):
+        super().__init__()
+        self.pre = nn.Conv2d(4, 4, 1)
+        self.pre_bn = nn.BatchNorm2d(4)
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.reread = reread
+
+    def forward(self, x):
+        identity = self.pre_bn(self.pre(x)) if self.reread else x
+        out = torch.relu(self.bn(self.conv(identity)) + identity)
+        return out * identity if self.reread else out
+
+
+class FreezeTest(unittest.TestCase):
+    def test_resnet18_folds_batchnorm_and_fuses_relu_and_residual_adds(self):
+        torch.manual_seed(6)
+        model = randomize_batchnorm(torchvision.models.resnet18(num_classes=10)).eval()
+        frozen = ct.freeze(model)
+        fused = [m for m in frozen.modules() if isinstance(m, ct_freeze.FusedConv2d)]
+        self.assertEqual(len(fused), 20)
+        self.assertEqual(sum(m.residual for m in fused), 8)
+        self.assertEqual(sum(m.in_place for m in fused), 8)
+        self.assertEqual(sum(m.activation == "relu" for m in fused), 17)
+        self.assertFalse(any(isinstance(m, (nn.BatchNorm2d, nn.ReLU)) for m in frozen.modules()))
+        x = torch.randn(2, 3, 64, 64)
+        with torch.no_grad():
+            for memory_format in (torch.contiguous_format, torch.channels_last):
+                xx = x.contiguous(memory_format=memory_format)
+                want = model.to(memory_format=memory_format)(xx)
+                got = frozen.to(memory_format=memory_format)(xx)
+                self.assertTrue(torch.allclose(got, want, rtol=1e-4, atol=1e-4 * float(want.abs().max())))
+        self.assertTrue(model.training is False and isinstance(model.layer1[0].bn1, nn.BatchNorm2d))  # untouched
+
+    def test_residuals_that_must_not_be_overwritten(self):
+        for reread in (False, True):
+            torch.manual_seed(7)
+            model = randomize_batchnorm(Residual(reread)).eval()
+            frozen = ct.freeze(model)
+            fused = [m for m in frozen.modules() if isinstance(m, ct_freeze.FusedConv2d) and m.residual]
+            self.assertEqual(len(fused), 1)
+            self.assertFalse(fused[0].in_place)  # the input, or a tensor read after the add
+            x = torch.randn(2, 4, 6, 5)
+            before = x.clone()
+            with torch.no_grad():
+                self.assertTrue(torch.allclose(frozen(x), model(x), rtol=1e-4, atol=1e-5))
+            self.assertTrue(torch.equal(x, before))
+
+    def test_training_mode_is_refused_and_untraceable_models_are_converted(self):
+        with self.assertRaisesRegex(ValueError, "training mode"):
+            ct.freeze(nn.Sequential(nn.Conv2d(1, 1, 1)))
+        model = torchvision.models.shufflenet_v2_x0_5(num_classes=10).eval()
+        with self.assertWarnsRegex(UserWarning, "cannot trace"):
+            frozen = ct.freeze(model)
+        x = torch.randn(1, 3, 32, 32)
+        with torch.no_grad():
+            self.assertTrue(torch.allclose(frozen(x), model(x), rtol=1e-4, atol=1e-5))
+        self.assertTrue(any(isinstance(m, ct.Conv2d) for m in frozen.modules()))
 
 
 class OperatorBindingTest(unittest.TestCase):
