@@ -1,7 +1,6 @@
 #include "src/algorithms/epilogue.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 #include "src/shape.h"
@@ -13,39 +12,39 @@ namespace {
 
 constexpr const char* kSavedBlock = "saved_block";
 
-// Calls f(pointer to the element, its column) for every element of the block, in storage order, which Save and
-// Apply share so that saved[i] is the i-th element visited.
-template <typename T, typename F>
-void ForEachElement(const gemm::View<T>& block, F&& f) {
+// The bounds an activation clamps to: infinite for none (and ReLU's upper one), so every case is one clamp.
+void Bounds(const PostOps& ops, float* lo, float* hi) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  *lo = -kInf, *hi = kInf;
+  if (ops.activation == Activation::kRelu || ops.activation == Activation::kRelu6) *lo = 0.0f;
+  if (ops.activation == Activation::kRelu6) *hi = 6.0f;
+  if (ops.activation == Activation::kClamp) *lo = ops.clamp_min, *hi = ops.clamp_max;
+}
+
+// x = clamp(saved + x + bias) over the block, in storage order (saved[i] is the i-th element visited), with the
+// branches out of the loops so that they vectorize. std::min(std::max(v, lo), hi) passes a NaN v through, as
+// PyTorch's relu and clamp do.
+template <bool kSaved, bool kBias>
+void ApplyTo(const gemm::Matrix& block, const float* bias, const float* saved, float lo, float hi) {
+  auto one = [&](float x, float s, float b) {
+    float v = x;
+    if (kSaved) v = s + v;
+    if (kBias) v += b;
+    return std::min(std::max(v, lo), hi);
+  };
   if (!block.transposed) {
     for (int64_t r = 0; r < block.rows; ++r) {
-      T* row = block.data + r * block.ld;
-      for (int64_t c = 0; c < block.cols; ++c) f(row + c, c);
+      float* row = block.data + r * block.ld;
+      const float* s = kSaved ? saved + r * block.cols : nullptr;
+      for (int64_t c = 0; c < block.cols; ++c) row[c] = one(row[c], kSaved ? s[c] : 0.0f, kBias ? bias[c] : 0.0f);
     }
     return;
   }
   for (int64_t c = 0; c < block.cols; ++c) {
-    T* column = block.data + c * block.ld;
-    for (int64_t r = 0; r < block.rows; ++r) f(column + r, c);
-  }
-}
-
-// The bounds an activation clamps to; ReLU's upper bound is infinity.
-void Bounds(const PostOps& ops, float* lo, float* hi) {
-  constexpr float kInf = std::numeric_limits<float>::infinity();
-  switch (ops.activation) {
-    case Activation::kNone:
-      *lo = -kInf, *hi = kInf;
-      return;
-    case Activation::kRelu:
-      *lo = 0.0f, *hi = kInf;
-      return;
-    case Activation::kRelu6:
-      *lo = 0.0f, *hi = 6.0f;
-      return;
-    case Activation::kClamp:
-      *lo = ops.clamp_min, *hi = ops.clamp_max;
-      return;
+    float* column = block.data + c * block.ld;
+    const float* s = kSaved ? saved + c * block.rows : nullptr;
+    const float b = kBias ? bias[c] : 0.0f;
+    for (int64_t r = 0; r < block.rows; ++r) column[r] = one(column[r], kSaved ? s[r] : 0.0f, b);
   }
 }
 
@@ -66,24 +65,20 @@ const char* ActivationName(Activation a) {
 }  // namespace
 
 void Epilogue::Save(const gemm::Matrix& block, float* saved) const {
-  int64_t i = 0;
-  ForEachElement(block, [&](float* x, int64_t) { saved[i++] = *x; });
+  const int64_t lines = block.transposed ? block.cols : block.rows, length = block.transposed ? block.rows : block.cols;
+  for (int64_t i = 0; i < lines; ++i) std::copy_n(block.data + i * block.ld, length, saved + i * length);
 }
 
 void Epilogue::Apply(const gemm::Matrix& block, const float* bias, const float* saved) const {
   if (saved == nullptr && !active(bias)) return;
   float lo = 0.0f, hi = 0.0f;
   Bounds(ops_, &lo, &hi);
-  const bool clamps = ops_.activation != Activation::kNone;
-  int64_t i = 0;
-  // std::min / std::max pass NaN through from their first argument, as PyTorch's relu and clamp do.
-  ForEachElement(block, [&](float* x, int64_t c) {
-    float v = *x;
-    if (saved != nullptr) v = saved[i++] + v;
-    if (bias != nullptr) v += bias[c];
-    if (clamps) v = std::isnan(v) ? v : std::min(std::max(v, lo), hi);
-    *x = v;
-  });
+  if (saved != nullptr) {
+    return bias != nullptr ? ApplyTo<true, true>(block, bias, saved, lo, hi)
+                           : ApplyTo<true, false>(block, bias, saved, lo, hi);
+  }
+  return bias != nullptr ? ApplyTo<false, true>(block, bias, saved, lo, hi)
+                         : ApplyTo<false, false>(block, bias, saved, lo, hi);
 }
 
 void Epilogue::BookSaved(WorkspaceLayout* layout, int64_t floats) const {
