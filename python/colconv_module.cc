@@ -246,6 +246,24 @@ class Operator {
     return result;
   }
 
+  // run() on raw addresses, for colconv.torch, which has checked the tensors' dtype, shapes and memory formats
+  // against the operator (result_shape) and keeps them alive across the call: it saves the numpy views' cost,
+  // about 5 us per call. Not for other callers: nothing here can check an address.
+  void RunAddresses(uintptr_t a, uintptr_t b, uintptr_t out) {
+    const float* x = reinterpret_cast<const float*>(a);
+    const float* y = reinterpret_cast<const float*>(b);
+    float* data = reinterpret_cast<float*>(out);
+    const colconv::Direction d = op_.direction();
+    colconv::Status s;
+    {
+      py::gil_scoped_release release;
+      if (d == colconv::Direction::kForward) s = op_.Forward(x, data);
+      if (d == colconv::Direction::kBackpropInput) s = op_.BackpropInput(x, data);
+      if (d == colconv::Direction::kBackpropFilter) s = op_.BackpropFilter(x, y, data);
+    }
+    Check(s);
+  }
+
   std::string algorithm() const { return op_.algorithm(); }
   size_t workspace_bytes() const { return op_.workspace_bytes(); }
   py::dict counters() const {
@@ -301,6 +319,7 @@ PYBIND11_MODULE(_colconv, m) {
            py::arg("clamp_min") = 0.0f, py::arg("clamp_max") = 0.0f, py::arg("accumulate") = false)
       .def("repack", &Operator::Repack, py::arg("filter"), py::arg("bias") = py::none())
       .def("run", &Operator::Run, py::arg("a"), py::arg("b") = py::none(), py::arg("out") = py::none())
+      .def("_run_addresses", &Operator::RunAddresses, py::arg("a"), py::arg("b"), py::arg("out"))
       .def_property_readonly("result_shape", &Operator::result_shape)
       .def_property_readonly("algorithm", &Operator::algorithm)
       .def_property_readonly("workspace_bytes", &Operator::workspace_bytes)

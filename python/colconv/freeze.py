@@ -65,25 +65,29 @@ class FusedConv2d(nn.Module):
         self._operators = {}
 
     def forward(self, x, identity=None):
-        nhwc = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
-        data = (x.permute(0, 2, 3, 1) if nhwc else x).detach().contiguous().numpy()
+        from colconv.torch import _channels_last, _check_inputs, _storage_shape, _stored
+        _check_inputs(x, identity)
+        nhwc = _channels_last(x)
         key = (tuple(x.shape), nhwc)
         op = self._operators.get(key)
         if op is None:
             op = self._operators[key] = _lib.Operator(
-                "forward", list(data.shape), list(self.weight.shape), filter=self.weight.numpy(),
+                "forward", _storage_shape(x, nhwc), list(self.weight.shape), filter=self.weight.numpy(),
                 bias=None if self.bias is None else self.bias.numpy(), activation=self.activation or "none",
                 accumulate=identity is not None, data_format="NHWC" if nhwc else "NCHW", **self.attrs)
-        n, h, w, c = op.result_shape if nhwc else (op.result_shape[0], *op.result_shape[2:], op.result_shape[1])
+        shape = op.result_shape
+        shape = (shape[0], shape[3], shape[1], shape[2]) if nhwc else tuple(shape)
         memory_format = torch.channels_last if nhwc else torch.contiguous_format
         if identity is None:
-            y = torch.empty((n, c, h, w), memory_format=memory_format)
-        elif self.in_place and identity.is_contiguous(memory_format=memory_format) and identity.shape == (n, c, h, w) \
-                and identity.dtype == torch.float32 and not identity.requires_grad:
+            y = torch.empty(shape, memory_format=memory_format)
+        elif self.in_place and identity.shape == shape and identity.is_contiguous(memory_format=memory_format) \
+                and not identity.requires_grad:
             y = identity
         else:
-            y = identity.detach().contiguous(memory_format=memory_format).clone(memory_format=memory_format)
-        op.run(data, out=(y.permute(0, 2, 3, 1) if nhwc else y).numpy())
+            y = identity.detach().clone(memory_format=memory_format)
+        if tuple(y.shape) != shape:
+            raise ValueError(f"freeze: the residual's shape {tuple(y.shape)} is not the convolution's {shape}")
+        op._run_addresses(_stored(x, nhwc).data_ptr(), 0, y.data_ptr())
         return y
 
     def extra_repr(self):

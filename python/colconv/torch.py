@@ -43,32 +43,35 @@ def _channels_last(x):
     return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
 
 
-def _storage(x, nhwc):
-    """The float32 numpy array colconv reads for x, NHWC or NCHW: x's own storage where it is stored so."""
-    return (x.permute(0, 2, 3, 1) if nhwc else x).detach().contiguous().numpy()
+def _stored(x, nhwc):
+    """x as colconv reads it: the tensor itself when its memory is NHWC (nhwc) or NCHW already, else a copy."""
+    memory_format = torch.channels_last if nhwc else torch.contiguous_format
+    return x if x.is_contiguous(memory_format=memory_format) else x.contiguous(memory_format=memory_format)
+
+
+def _storage_shape(x, nhwc):
+    n, c, h, w = x.shape
+    return [n, h, w, c] if nhwc else [n, c, h, w]
 
 
 def _numpy(t):
     return None if t is None else t.detach().contiguous().numpy()
 
 
-def _run(op, nhwc, *inputs):
-    """Runs op into a new logical-NCHW tensor, written in place: channels_last when nhwc."""
-    shape = op.result_shape
-    if nhwc:
-        n, h, w, c = shape
-        y = torch.empty((n, c, h, w), memory_format=torch.channels_last)
-        op.run(*inputs, out=y.permute(0, 2, 3, 1).numpy())
-    else:
-        y = torch.empty(tuple(shape))
-        op.run(*inputs, out=y.numpy())
+def _run(entry, a, b=None):
+    """Runs an operator entry of Operators on a (and b), stored as _stored gives them, into a new logical-NCHW
+    tensor in the operator's memory format. The operator was made for these shapes (its cache key holds them) and
+    _check_inputs checked the tensors, so they go to colconv by address, without numpy views."""
+    op, _, shape, memory_format = entry
+    y = torch.empty(shape, memory_format=memory_format)
+    op._run_addresses(a.data_ptr(), 0 if b is None else b.data_ptr(), y.data_ptr())
     return y
 
 
-def _check_float32(*tensors):
+def _check_inputs(*tensors):
     for t in tensors:
-        if t is not None and t.dtype != torch.float32:
-            raise ValueError(f"colconv works on float32; got {t.dtype}")
+        if t is not None and (t.dtype != torch.float32 or t.device.type != "cpu"):
+            raise ValueError(f"colconv works on float32 CPU tensors; got {t.dtype} on {t.device}")
 
 
 class Operators:
@@ -78,23 +81,29 @@ class Operators:
     def __init__(self):
         self._entries = {}
 
-    def get(self, op, key, weight, bias, make):
-        """The operator for op and key; make() creates it with the current weight and bias packed."""
+    def get(self, op, key, weight, bias, make, nhwc):
+        """The entry [operator, weights' version, result's logical shape, memory format] for op and key; make()
+        creates the operator with the current weight and bias packed. nhwc: the result is channels_last."""
         version = (id(weight), weight._version, None if bias is None else (id(bias), bias._version))
         entry = self._entries.get((op, key))
         if entry is None:
-            entry = self._entries[(op, key)] = [make(), version]
+            made = make()
+            shape = tuple(made.result_shape)
+            if nhwc:
+                shape = (shape[0], shape[3], shape[1], shape[2])
+            entry = self._entries[(op, key)] = [made, version, shape,
+                                                torch.channels_last if nhwc else torch.contiguous_format]
         elif entry[1] != version and op != "backprop_filter":
             entry[0].repack(_numpy(weight), _numpy(bias))
             entry[1] = version
-        return entry[0]
+        return entry
 
     def counters(self):
         """Packs and temporary workspaces summed over the operators, and their number: what tests check to prove
         that a second call on the same shape repeats nothing."""
         total = {"packs": 0, "temporary_workspaces": 0, "operators": len(self._entries)}
-        for op, _ in self._entries.values():
-            for name, value in op.counters.items():
+        for entry in self._entries.values():
+            for name, value in entry[0].counters.items():
                 total[name] += value
         return total
 
@@ -108,17 +117,23 @@ def _activation_grad(grad, y, activation):
     return grad
 
 
+def _conv2d_forward(x, weight, bias, attrs, activation, operators):
+    """The forward convolution through the module's operator: (result, whether it ran NHWC, the attributes)."""
+    _check_inputs(x, weight, bias)
+    if x.dim() != 4:
+        raise ValueError(f"colconv convolutions take 4-D inputs (N, C, H, W); got shape {tuple(x.shape)}")
+    nhwc = _channels_last(x)
+    attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
+    entry = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, lambda: _lib.Operator(
+        "forward", _storage_shape(x, nhwc), list(weight.shape), filter=_numpy(weight), bias=_numpy(bias),
+        activation=activation or "none", **attrs), nhwc)
+    return _run(entry, _stored(x, nhwc)), nhwc, attrs
+
+
 class _Conv2dFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, attrs, activation, operators):
-        _check_float32(x, weight, bias)
-        nhwc = _channels_last(x)
-        attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
-        data = _storage(x, nhwc)
-        op = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, lambda: _lib.Operator(
-            "forward", list(data.shape), list(weight.shape), filter=_numpy(weight), bias=_numpy(bias),
-            activation=activation or "none", **attrs))
-        y = _run(op, nhwc, data)
+        y, nhwc, attrs = _conv2d_forward(x, weight, bias, attrs, activation, operators)
         ctx.save_for_backward(x, weight, y if activation else None)
         ctx.attrs, ctx.nhwc, ctx.activation, ctx.operators = attrs, nhwc, activation, operators
         ctx.has_bias = bias is not None
@@ -129,26 +144,22 @@ class _Conv2dFunction(torch.autograd.Function):
         x, weight, y = ctx.saved_tensors
         grad = _activation_grad(grad, y, ctx.activation)
         nhwc, key = ctx.nhwc, (tuple(x.shape), ctx.nhwc)
-        g = _storage(grad, nhwc)
+        _check_inputs(grad)
+        g = _stored(grad, nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            op = ctx.operators.get("backprop_input", key, weight, None, lambda: _lib.Operator(
-                "backprop_input", _storage_shape(x, nhwc), list(weight.shape), list(g.shape), filter=_numpy(weight),
-                **ctx.attrs))
-            grad_x = _run(op, nhwc, g)
+            entry = ctx.operators.get("backprop_input", key, weight, None, lambda: _lib.Operator(
+                "backprop_input", _storage_shape(x, nhwc), list(weight.shape), _storage_shape(g, nhwc),
+                filter=_numpy(weight), **ctx.attrs), nhwc)
+            grad_x = _run(entry, g)
         if ctx.needs_input_grad[1]:
-            data = _storage(x, nhwc)
-            op = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
-                "backprop_filter", list(data.shape), list(weight.shape), list(g.shape), **ctx.attrs))
-            grad_w = torch.from_numpy(op.run(data, g))
+            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
+                "backprop_filter", _storage_shape(x, nhwc), list(weight.shape), _storage_shape(g, nhwc), **ctx.attrs),
+                False)
+            grad_w = _run(entry, _stored(x, nhwc), g)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None
-
-
-def _storage_shape(x, nhwc):
-    n, c, h, w = x.shape
-    return [n, h, w, c] if nhwc else [n, c, h, w]
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, activation=None):
@@ -165,7 +176,8 @@ def _check_activation(activation):
 
 
 class Conv2d(torch.nn.Module):
-    """torch.nn.Conv2d computed by colconv, initialised as nn.Conv2d is, with an optional fused activation."""
+    """torch.nn.Conv2d computed by colconv, initialised as nn.Conv2d is, with an optional fused activation. Its
+    attributes (stride, padding, dilation, groups) are read once, when it is made."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, activation=None):
@@ -176,6 +188,7 @@ class Conv2d(torch.nn.Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
         self.padding, self.activation = padding, activation
+        self.attrs = _attrs(self.stride, padding, self.dilation, groups)
         self.weight = torch.nn.Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel_size))
         self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
         self.operators = Operators()
@@ -188,9 +201,12 @@ class Conv2d(torch.nn.Module):
             torch.nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return _Conv2dFunction.apply(x, self.weight, self.bias,
-                                     _attrs(self.stride, self.padding, self.dilation, self.groups), self.activation,
-                                     self.operators)
+        attrs = self.attrs
+        needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad or
+                                                  (self.bias is not None and self.bias.requires_grad))
+        if not needs_grad:  # inference: no autograd node (saves its cost, a few microseconds per call)
+            return _conv2d_forward(x, self.weight, self.bias, attrs, self.activation, self.operators)[0]
+        return _Conv2dFunction.apply(x, self.weight, self.bias, attrs, self.activation, self.operators)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -204,20 +220,20 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, attrs, output_size, operators):
-        _check_float32(x, weight, bias)
+        _check_inputs(x, weight, bias)
         nhwc = _channels_last(x)
         attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
-        data = _storage(x, nhwc)
         n, c, h, w = output_size
         sizes = [n, h, w, c] if nhwc else [n, c, h, w]
         try:
-            op = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: _lib.Operator(
-                "backprop_input", sizes, list(weight.shape), list(data.shape), filter=_numpy(weight), **attrs))
+            entry = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: _lib.Operator(
+                "backprop_input", sizes, list(weight.shape), _storage_shape(x, nhwc), filter=_numpy(weight), **attrs),
+                nhwc)
         except ValueError as e:
             raise ValueError(f"ConvTranspose2d: an output of {h}x{w} (from output_padding or output_size) is not "
                              f"one the convolution it transposes maps onto a {x.shape[2]}x{x.shape[3]} input. "
                              f"colconv: {e}") from None
-        y = _run(op, nhwc, data)
+        y = _run(entry, _stored(x, nhwc))
         if bias is not None:
             y += bias.view(1, -1, 1, 1)
         ctx.save_for_backward(x, weight)
@@ -229,18 +245,19 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         nhwc = ctx.nhwc
-        g = _storage(grad, nhwc)
+        _check_inputs(grad)
+        g = _stored(grad, nhwc)
         key = (tuple(grad.shape), nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            op = ctx.operators.get("forward", key, weight, None, lambda: _lib.Operator(
-                "forward", list(g.shape), list(weight.shape), filter=_numpy(weight), **ctx.attrs))
-            grad_x = _run(op, nhwc, g)
+            entry = ctx.operators.get("forward", key, weight, None, lambda: _lib.Operator(
+                "forward", _storage_shape(g, nhwc), list(weight.shape), filter=_numpy(weight), **ctx.attrs), nhwc)
+            grad_x = _run(entry, g)
         if ctx.needs_input_grad[1]:
-            data = _storage(x, nhwc)
-            op = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
-                "backprop_filter", list(g.shape), list(weight.shape), list(data.shape), **ctx.attrs))
-            grad_w = torch.from_numpy(op.run(g, data))
+            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
+                "backprop_filter", _storage_shape(g, nhwc), list(weight.shape), _storage_shape(x, nhwc), **ctx.attrs),
+                False)
+            grad_w = _run(entry, g, _stored(x, nhwc))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None
