@@ -227,22 +227,12 @@ class Operator {
 
   // forward(input), backprop_input(out_backprop), backprop_filter(input, out_backprop); out: None or the result.
   py::array_t<float> Run(const py::object& a, const py::object& b, py::object out) {
-    const colconv::Direction d = op_.direction();
     const colconv::Shape4 shape = result_shape();
     py::array_t<float> result = out.is_none() ? NewArray(shape) : out.cast<py::array_t<float>>();
     float* data = ResultData(result, shape, "out");
     const Array first = a.is_none() ? Array() : Array::ensure(a), second = b.is_none() ? Array() : Array::ensure(b);
     if ((!a.is_none() && !first) || (!b.is_none() && !second)) throw py::value_error("inputs must be float32 arrays");
-    const float* x = a.is_none() ? nullptr : first.data();
-    const float* y = b.is_none() ? nullptr : second.data();
-    colconv::Status s;
-    {
-      py::gil_scoped_release release;
-      if (d == colconv::Direction::kForward) s = op_.Forward(x, data);
-      if (d == colconv::Direction::kBackpropInput) s = op_.BackpropInput(x, data);
-      if (d == colconv::Direction::kBackpropFilter) s = op_.BackpropFilter(x, y, data);
-    }
-    Check(s);
+    Execute(a.is_none() ? nullptr : first.data(), b.is_none() ? nullptr : second.data(), data);
     return result;
   }
 
@@ -250,18 +240,7 @@ class Operator {
   // against the operator (result_shape) and keeps them alive across the call: it saves the numpy views' cost,
   // about 5 us per call. Not for other callers: nothing here can check an address.
   void RunAddresses(uintptr_t a, uintptr_t b, uintptr_t out) {
-    const float* x = reinterpret_cast<const float*>(a);
-    const float* y = reinterpret_cast<const float*>(b);
-    float* data = reinterpret_cast<float*>(out);
-    const colconv::Direction d = op_.direction();
-    colconv::Status s;
-    {
-      py::gil_scoped_release release;
-      if (d == colconv::Direction::kForward) s = op_.Forward(x, data);
-      if (d == colconv::Direction::kBackpropInput) s = op_.BackpropInput(x, data);
-      if (d == colconv::Direction::kBackpropFilter) s = op_.BackpropFilter(x, y, data);
-    }
-    Check(s);
+    Execute(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b), reinterpret_cast<float*>(out));
   }
 
   std::string algorithm() const { return op_.algorithm(); }
@@ -275,6 +254,20 @@ class Operator {
   }
 
  private:
+  // The run of the operator's direction (x: forward's input or backprop-input's out_backprop; y: backprop-filter's
+  // out_backprop), without the GIL.
+  void Execute(const float* x, const float* y, float* out) {
+    const colconv::Direction d = op_.direction();
+    colconv::Status s;
+    {
+      py::gil_scoped_release release;
+      if (d == colconv::Direction::kForward) s = op_.Forward(x, out);
+      if (d == colconv::Direction::kBackpropInput) s = op_.BackpropInput(x, out);
+      if (d == colconv::Direction::kBackpropFilter) s = op_.BackpropFilter(x, y, out);
+    }
+    Check(s);
+  }
+
   static const float* Weights(const py::object& filter, const colconv::Shape4& shape, Array* keep) {
     if (filter.is_none()) return nullptr;
     *keep = Array::ensure(filter);

@@ -175,6 +175,18 @@ def _check_activation(activation):
         raise ValueError(f"activation '{activation}' must be None, 'relu' or 'relu6'")
 
 
+def _init_layer(module, in_channels, out_channels, kernel_size, stride, dilation, groups, bias, weight_channels):
+    """What Conv2d and ConvTranspose2d set up alike: sizes, Parameters (weight of weight_channels x the kernel) and
+    the operators."""
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must divide by groups {groups}")
+    module.in_channels, module.out_channels, module.groups = in_channels, out_channels, groups
+    module.kernel_size, module.stride, module.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+    module.weight = torch.nn.Parameter(torch.empty(*weight_channels, *module.kernel_size))
+    module.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
+    module.operators = Operators()
+
+
 class Conv2d(torch.nn.Module):
     """torch.nn.Conv2d computed by colconv, initialised as nn.Conv2d is, with an optional fused activation. Its
     attributes (stride, padding, dilation, groups) are read once, when it is made."""
@@ -182,16 +194,11 @@ class Conv2d(torch.nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, activation=None):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must divide by groups {groups}")
         _check_activation(activation)
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        _init_layer(self, in_channels, out_channels, kernel_size, stride, dilation, groups, bias,
+                    (out_channels, in_channels // groups))
         self.padding, self.activation = padding, activation
         self.attrs = _attrs(self.stride, padding, self.dilation, groups)
-        self.weight = torch.nn.Parameter(torch.empty(out_channels, in_channels // groups, *self.kernel_size))
-        self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
-        self.operators = Operators()
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -271,14 +278,9 @@ class ConvTranspose2d(torch.nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must divide by groups {groups}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        _init_layer(self, in_channels, out_channels, kernel_size, stride, dilation, groups, bias,
+                    (in_channels, out_channels // groups))
         self.padding, self.output_padding = _pair(padding), _pair(output_padding)
-        self.weight = torch.nn.Parameter(torch.empty(in_channels, out_channels // groups, *self.kernel_size))
-        self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
-        self.operators = Operators()
         self.reset_parameters()
 
     def reset_parameters(self):
