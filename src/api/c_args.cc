@@ -56,7 +56,7 @@ Status ReadRequest(Direction direction, const colconv_conv2d_attrs* attrs, std::
   return s;
 }
 
-Status ReadDirection(const char* op, colconv_direction direction, Direction* out) {
+Status ReadDirection(const char* op, const colconv_direction& direction, Direction* out) {
   const int d = EnumValue(direction);
   if (d < 0 || d > 2) {
     return Status(StatusCode::kInvalidArgument,

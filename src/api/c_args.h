@@ -43,8 +43,8 @@ Status ReadShape(const char* op, const char* name, const int64_t* values, Shape4
 // the backprops only.
 Status ReadRequest(Direction direction, const colconv_conv2d_attrs* attrs, std::array<const char*, 3> shape_names,
                    std::array<const int64_t*, 3> shapes, internal::Request* request);
-// A colconv_direction argument named `name` of function `op`.
-Status ReadDirection(const char* op, colconv_direction direction, Direction* out);
+// A colconv_direction argument of function `op`, by reference: C may pass any int, and loading it as the enum is UB.
+Status ReadDirection(const char* op, const colconv_direction& direction, Direction* out);
 
 }  // namespace colconv
 

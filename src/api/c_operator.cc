@@ -23,7 +23,7 @@ void ReadPostOps(const colconv_post_ops* c, PostOps* post_ops) {
   post_ops->accumulate = c->accumulate != 0;
 }
 
-Status Create(colconv_direction c_direction, const colconv_conv2d_attrs* attrs, const int64_t* input_shape,
+Status Create(const colconv_direction& c_direction, const colconv_conv2d_attrs* attrs, const int64_t* input_shape,
               const int64_t* filter_shape, const int64_t* out_backprop_shape, const float* filter, const float* bias,
               const colconv_post_ops* post_ops, colconv_conv2d_op** out) {
   const char* fn = "colconv_conv2d_op_create";
