@@ -5,7 +5,7 @@ colconv.torch.freeze (BatchNorm folded, ReLU and residual adds fused), in altern
 table of colconv's speed relative to PyTorch's (above 1: colconv faster) and the outputs' largest differences.
 
     OPENBLAS_CORETYPE=SkylakeX PYTHONPATH=build/python:python /usr/bin/python3 bench/torchvision_models.py \\
-        [--models resnet50,mobilenet_v2] [--batch 1] [--threads 1] [--rounds 5] [--size 224]
+        [--models resnet50,mobilenet_v2] [--batch 1] [--threads 1] [--rounds 5] [--size 224] [--omp-passive]
 
 --models all runs every torchvision classification model that has convolutions.
 """
@@ -28,6 +28,11 @@ def threads_argument():
 
 
 os.environ["OMP_NUM_THREADS"] = threads_argument()
+# --omp-passive: PyTorch's OpenMP threads sleep as soon as a parallel region ends instead of spinning, which at 2
+# threads on 2 cores otherwise takes the core colconv's second TBB worker needs (measured: convnext_tiny NCHW 184 ms
+# instead of 53). It changes PyTorch's own times too (ResNet-50 NCHW 49 -> 56 ms), so tables say which was used.
+if "--omp-passive" in sys.argv:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 import torch  # noqa: E402
 import torchvision  # noqa: E402
@@ -86,6 +91,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--omp-passive", action="store_true", help="OMP_WAIT_POLICY=PASSIVE for PyTorch's threads")
     args = parser.parse_args()
     if os.environ.get("OPENBLAS_CORETYPE") != "SkylakeX":
         print("note: OPENBLAS_CORETYPE is not SkylakeX: colconv's GEMMs run OpenBLAS's slower kernels", file=sys.stderr)
@@ -93,7 +99,8 @@ def main():
     colconv.set_num_threads(args.threads)
     names = classification_models() if args.models == "all" else args.models.split(",")
     print(f"batch {args.batch}, {args.threads} thread(s), {args.size}x{args.size}, best of {args.rounds} alternating "
-          f"rounds of {args.repeats}; speed = PyTorch's time / colconv's; convert() keeps the model's modules, "
+          f"rounds of {args.repeats}{', OMP_WAIT_POLICY=PASSIVE' if args.omp_passive else ''}; "
+          f"speed = PyTorch's time / colconv's; convert() keeps the model's modules, "
           f"freeze() folds BatchNorm and fuses ReLU and residual adds (inference)")
     print("| model | layout | PyTorch ms | convert ms | speed | freeze ms | speed | max rel. error |")
     print("|---|---|---|---|---|---|---|---|")

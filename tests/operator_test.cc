@@ -304,6 +304,10 @@ TEST_CASE("operators and post-ops: hostile arguments are clear errors that write
   CHECK(Says(Conv2dOperator::CreateForward(layer.desc, src, weights, data.b.data(), nullptr, nullptr), "op is null"));
   Conv2dOperator op;
   CHECK(Says(Conv2dOperator::CreateForward(layer.desc, src, weights, nullptr, nullptr, &op), "weights is NULL"));
+  const Shape4 wrong_weights{weights[0], 2, weights[2], weights[3]};  // 2 input channels per group, not 1
+  const Status wrong = Conv2dOperator::CreateForward(layer.desc, src, wrong_weights, data.b.data(), nullptr, &op);
+  const bool names_groups = !wrong.ok() && wrong.message().find("groups") != std::string::npos;
+  CHECK_MESSAGE(names_groups, wrong.message());
   CHECK_FALSE(op.valid());
   test::GuardedBuffer out(static_cast<size_t>(NumElements(dst)), 1.5f);
   CHECK(Says(op.Forward(data.a.data(), out.data()), "Conv2dOperator::Forward: it is empty"));
