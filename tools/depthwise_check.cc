@@ -102,7 +102,7 @@ class DwGridBuilder {
   // One geometry; `same` gives TF SAME's pads (the odd pixel bottom/right), else random asymmetric ones raised until
   // an output exists. Tiles and the NCHW channel are drawn at random.
   void Add(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t in_h, int64_t in_w,
-           int64_t channels, int64_t multiplier, bool same) {
+           int64_t channels, int64_t multiplier, bool same, bool whole_tiles = false) {
     DwCase c;
     DwGeometry& g = c.g;
     g.channels = channels, g.multiplier = multiplier, g.in_h = in_h, g.in_w = in_w;
@@ -122,7 +122,7 @@ class DwGridBuilder {
       g.out_w = (in_w + g.pad_left + pr - eff_w) / sw + 1;
     }
     const int64_t r0 = Pick(0, g.out_h - 1), i0 = Pick(0, in_h - 1), c0 = Pick(0, channels - 1);
-    const bool whole = Pick(0, 2) == 0;
+    const bool whole = whole_tiles || Pick(0, 2) == 0;
     c.out_tile = whole ? DwTile{0, g.out_h, 0, channels} : DwTile{r0, Pick(r0 + 1, g.out_h), c0, Pick(c0 + 1, channels)};
     c.in_tile = whole ? DwTile{0, in_h, 0, channels} : DwTile{i0, Pick(i0 + 1, in_h), c0, Pick(c0 + 1, channels)};
     c.channel = Pick(0, channels - 1);
@@ -170,6 +170,14 @@ std::vector<DwCase> DwGrid(size_t lanes, double scale) {
                     static_cast<int64_t>(lanes) + 1, 2 * static_cast<int64_t>(lanes) + 3}) {
     if (c >= 1) b.Add(3, 3, 1, 1, 1, 1, b.Pick(3, 9), b.Pick(3, 20), c, 1, false);
   }
+  // Forward's direct windows over whole channel vectors: rows narrower than a window (columns in the padding read
+  // as zeros, pixels past the row's end dropped) and rows whose interior holds windows.
+  for (int64_t k : {3, 5, 7})
+    for (int64_t s = 1; s <= 2; ++s)
+      for (int64_t d = 1; d <= (k == 3 ? 2 : 1); ++d)
+        for (int64_t w : {5, 7, 14, 30}) {
+          b.Add(k, k, s, s, d, d, b.Pick(1, 9), w, 2 * static_cast<int64_t>(lanes), 1, b.Pick(0, 1) == 0, true);
+        }
   b.Add(3, 3, 1, 1, 1, 1, 1, 1, 5, 1, true);
   b.Add(1, 1, 1, 1, 1, 1, 1, 1, 7, 2, false);
   b.Add(3, 3, 2, 2, 1, 1, 1, 1, 4, 1, true);

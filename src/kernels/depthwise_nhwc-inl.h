@@ -71,23 +71,65 @@ struct BandRow {
   int64_t pixel, input_row;
 };
 
-// kDwWindow output pixels, m = 1, stride S, K taps wide at dilation DW, from `at` (the input under their first
-// tap): each input column of a filter row is loaded once and serves every output of the window that reads it.
-// Output t takes column x = S * t + DW * k for tap k, so with x ascending each output still sums kw ascending.
-template <int K, int S, int DW, class D>
-HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
+// A window's input rows (`row` is the one under its first filter row, rows `input_row` floats apart) and their
+// columns, stepped through in ascending order (x = 0, 1, ...) by one pointer, since an index register per column
+// would exhaust the general registers. Walk: every column is inside (a band, or an image's interior). Clipped:
+// columns [lo, hi) are inside the image; the others are in the padding, where a zero product would change no sum,
+// so their loads and multiply-adds are skipped (the addresses are stepped as integers, never formed as pointers).
+struct WalkColumns {
+  const float* row;
+  int64_t input_row, pixel;
+  struct Cursor {
+    static constexpr bool kClips = false;
+    const float* at;
+    int64_t pixel;
+    template <int X>
+    HWY_INLINE const float* Next() {
+      const float* column = at;
+      at += pixel;
+      return column;
+    }
+  };
+  HWY_INLINE Cursor Row() const { return {row, pixel}; }
+  HWY_INLINE void Down(int64_t rows) { row += rows * input_row; }
+};
+struct ClippedColumns {
+  uintptr_t row;  // the address of column 0 (which may lie outside the image)
+  int64_t input_row, pixel, lo, hi;
+  struct Cursor {
+    static constexpr bool kClips = true;
+    uintptr_t at;
+    int64_t pixel, lo, hi;
+    template <int X>
+    HWY_INLINE const float* Next() {
+      const uintptr_t column = at;
+      at += static_cast<uintptr_t>(pixel) * sizeof(float);
+      return X >= lo && X < hi ? reinterpret_cast<const float*>(column) : nullptr;
+    }
+  };
+  HWY_INLINE Cursor Row() const { return {row, pixel, lo, hi}; }
+  HWY_INLINE void Down(int64_t rows) { row += static_cast<uintptr_t>(rows * input_row) * sizeof(float); }
+};
+
+// kDwWindow output pixels, m = 1, stride S, K taps wide at dilation DW, filter rows [i0, i1) (the others in the
+// padding), from `columns` (WalkColumns or ClippedColumns) at filter row i0's input row. Each input
+// column of a filter row is loaded once and serves every output of the window that reads it. Output t takes
+// column x = S * t + DW * k for tap k, so with x ascending each output still sums kw ascending.
+template <int K, int S, int DW, class D, class Columns>
+HWY_INLINE void ForwardWindow(D d, int64_t i0, int64_t i1, int64_t dilation_h, Columns columns,
                               const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[kDwWindow]) {
   constexpr int T = kDwWindow;
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[t] = hn::Zero(d); });
-  const float* row = at;
-  for (int64_t i = 0; i < g.kernel_h; ++i, row += g.dilation_h * input_row) {
+  for (int64_t i = i0; i < i1; ++i, columns.Down(dilation_h)) {
     hn::Vec<D> wv[K];
     Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA { wv[k] = hn::LoadU(d, w + (i * K + k) * ldw); });
-    // One pointer walks the columns: an index register per column would exhaust the general registers.
-    const float* column = row;
+    auto row = columns.Row();
     Unroll<S * (T - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
+      const float* column = row.template Next<decltype(x)::value>();
+      if constexpr (decltype(row)::kClips) {
+        if (column == nullptr) return;
+      }
       const auto v = hn::LoadU(d, column);
-      column += pixel;
       Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
         constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
         if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) acc[rest / S] = hn::MulAdd(v, wv[k], acc[rest / S]);
@@ -96,27 +138,29 @@ HWY_INLINE void ForwardWindow(D d, const DwGeometry& g, const float* HWY_RESTRIC
   }
 }
 
-// Two output rows at once (stride_h SH, dilation 1), kDwWindow pixels each: input row r serves row 0 as filter row
-// r and row 1 as filter row r - SH, so each input column is loaded once for both. Each output still sums kh, then
-// kw ascending. Sixteen accumulators and two filter rows: for targets with 32 vector registers.
-template <int K, int S, int DW, class D>
-HWY_INLINE void ForwardWindow2(D d, const DwGeometry& g, const float* HWY_RESTRICT at, int64_t pixel, int64_t input_row,
-                               const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[2][kDwWindow]) {
+// Two output rows at once (stride_h SH, dilation 1, every filter row inside), kDwWindow pixels each: input row r
+// serves row 0 as filter row r and row 1 as filter row r - SH, so each input column is loaded once for both. Each
+// output still sums kh, then kw ascending. Sixteen accumulators and two filter rows: for targets with 32 vector
+// registers.
+template <int K, int S, int DW, class D, class Columns>
+HWY_INLINE void ForwardWindow2(D d, int64_t sh, Columns columns, const float* HWY_RESTRICT w, int64_t ldw,
+                               hn::Vec<D> (&acc)[2][kDwWindow]) {
   constexpr int T = kDwWindow;
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[0][t] = acc[1][t] = hn::Zero(d); });
-  const int64_t sh = g.stride_h;
-  const float* row = at;
-  for (int64_t r = 0; r < sh + K; ++r, row += input_row) {
+  for (int64_t r = 0; r < sh + K; ++r, columns.Down(1)) {
     const bool first = r < K, second = r >= sh && r - sh < K;
     hn::Vec<D> w0[K], w1[K];
     Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
       w0[k] = first ? hn::LoadU(d, w + (r * K + k) * ldw) : hn::Zero(d);
       w1[k] = second ? hn::LoadU(d, w + ((r - sh) * K + k) * ldw) : hn::Zero(d);
     });
-    const float* column = row;
+    auto row = columns.Row();
     Unroll<S * (T - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
+      const float* column = row.template Next<decltype(x)::value>();
+      if constexpr (decltype(row)::kClips) {
+        if (column == nullptr) return;
+      }
       const auto v = hn::LoadU(d, column);
-      column += pixel;
       Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
         constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
         if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) {
@@ -241,79 +285,63 @@ HWY_INLINE bool PairsRows(const DwGeometry& g) {
   return HWY_MAX_BYTES >= 64 && g.dilation_h == 1 && g.kernel_h == K && g.stride_h <= 2;
 }
 
-// One border pixel (its taps inside: kh, kw), V channel vectors from c at once, so that their sums run side by
-// side instead of as one chain of dependent multiply-adds.
-template <int V, class D>
-HWY_INLINE void BorderPixelNhwc(D d, const DwGeometry& g, const float* HWY_RESTRICT src, const float* HWY_RESTRICT w,
-                                int64_t ldw, float* HWY_RESTRICT dst, int64_t oh, int64_t ow, TapRange kh, TapRange kw,
-                                int64_t K, int64_t S, int64_t c) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  hn::Vec<D> acc[V];
-  Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[v] = hn::Zero(d); });
-  for (int64_t i = kh.lo; i < kh.hi; ++i) {
-    const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, i, g.dilation_h);
-    for (int64_t k = kw.lo; k < kw.hi; ++k) {
-      const float* x = src + (ih * g.in_w + TapInput(ow, S, g.pad_left, k, g.dilation_w)) * g.channels + c;
-      const float* wk = w + (i * K + k) * ldw + c;
-      Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[v] = hn::MulAdd(hn::LoadU(d, x + v * n), hn::LoadU(d, wk + v * n), acc[v]); });
-    }
-  }
-  float* out = dst + (oh * g.out_w + ow) * g.channels + c;
-  Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[v], d, out + v * n); });
-}
-
-// Direct mode: src itself, for a tile of whole channel vectors of a wide image. A window where all its pixels' taps
-// are inside, else pixel by pixel with the taps that are inside (the ones outside would add zero products).
+// Direct mode: src itself, for a tile of whole channel vectors, every pixel through a window and no band copied.
+// A window's columns in the padding are skipped (ClippedColumns), and so are its filter rows there; a row narrower
+// than a window computes the pixels past its end and drops them; a row's last window overlaps the one before it
+// and gives their shared pixels the same values again.
 template <int K, int S, int DW, class D>
 HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
                                   const float* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT dst) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  // The output columns whose taps 0 and K - 1 (hence all) are inside the image.
-  const OutputSpan a = InsideSpan(g.in_w, S, g.pad_left, 0, 0, g.out_w);
-  const OutputSpan b = InsideSpan(g.in_w, S, g.pad_left, (K - 1) * g.dilation_w, 0, g.out_w);
-  const int64_t lo = std::max(a.begin, b.begin), hi = std::max(lo, std::min(a.end, b.end));
-  for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+  constexpr int64_t T = kDwWindow, kColumns = S * (T - 1) + DW * (K - 1) + 1;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = g.channels, input_row = g.in_w * g.channels;
+  for (int64_t oh = t.row0; oh < t.row1;) {
     const TapRange kh = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-    const bool full_rows = kh.lo == 0 && kh.hi == g.kernel_h;
-    // With 32 registers, two rows whose taps are all inside share their windows' input loads.
+    // With 32 registers, two rows whose filter rows are all inside share their windows' input loads.
     bool pair = false;
-    if (PairsRows<K>(g) && full_rows && oh + 1 < t.row1) {
+    if (PairsRows<K>(g) && kh.lo == 0 && kh.hi == K && oh + 1 < t.row1) {
       const TapRange next = TapsInside(oh + 1, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-      pair = next.lo == 0 && next.hi == g.kernel_h;
+      pair = next.lo == 0 && next.hi == K;
     }
-    for (int64_t ow = 0; ow < g.out_w;) {
-      if (full_rows && ow >= lo && hi - lo >= kDwWindow && ow < hi) {
-        // The last window of the interior overlaps the one before it: its pixels get the same values again.
-        ow = std::min(ow, hi - kDwWindow);
-        const float* at = src + ((oh * g.stride_h - g.pad_top) * g.in_w + ow * S - g.pad_left) * g.channels;
-        for (int64_t c = t.c0; c < t.c1; c += n) {
-          float* out = dst + (oh * g.out_w + ow) * g.channels + c;
-          if (pair) {
-            hn::Vec<D> acc[2][kDwWindow];
-            ForwardWindow2<K, S, DW>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
-            Unroll<kDwWindow>([&](auto p) COLCONV_INLINE_LAMBDA {
-              hn::StoreU(acc[0][p], d, out + p * g.channels);
-              hn::StoreU(acc[1][p], d, out + (g.out_w + p) * g.channels);
-            });
-            continue;
-          }
-          hn::Vec<D> acc[kDwWindow];
-          ForwardWindow<K, S, DW>(d, g, at + c, g.channels, g.in_w * g.channels, w + c, ldw, acc);
-          Unroll<kDwWindow>([&](auto p) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p], d, out + p * g.channels); });
+    // The input row under filter row kh.lo (clamped: a row whose filter rows all lie in the padding reads none).
+    const int64_t ih = std::clamp<int64_t>(oh * g.stride_h - g.pad_top + kh.lo * g.dilation_h, 0, g.in_h - 1);
+    // kDwWindow pixels from ow for every channel vector of the tile, columns(c) giving their input columns; all of
+    // them stored where `whole` (a std::bool_constant) says so, else those before the row's end.
+    const auto channels = [&](int64_t ow, auto&& columns, auto whole) COLCONV_INLINE_LAMBDA {
+      const int64_t pixels = decltype(whole)::value ? T : std::min(T, g.out_w - ow);
+      for (int64_t c = t.c0; c < t.c1; c += n) {
+        float* out = dst + (oh * g.out_w + ow) * g.channels + c;
+        if (pair) {
+          hn::Vec<D> acc[2][T];
+          ForwardWindow2<K, S, DW>(d, g.stride_h, columns(c), w + c, ldw, acc);
+          Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+            if (p >= pixels) return;
+            hn::StoreU(acc[0][p], d, out + p * pixel);
+            hn::StoreU(acc[1][p], d, out + (g.out_w + p) * pixel);
+          });
+          continue;
         }
-        ow += kDwWindow;
-        continue;
+        hn::Vec<D> acc[T];
+        ForwardWindow<K, S, DW>(d, kh.lo, kh.hi, g.dilation_h, columns(c), w + c, ldw, acc);
+        Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+          if (p < pixels) hn::StoreU(acc[p], d, out + p * pixel);
+        });
       }
-      const TapRange kw = TapsInside(ow, S, g.pad_left, g.dilation_w, K, g.in_w);
-      for (int64_t row = oh; row <= oh + (pair ? 1 : 0); ++row) {
-        const TapRange rows = row == oh ? kh : TapsInside(row, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-        int64_t c = t.c0;
-        for (; c + 4 * n <= t.c1; c += 4 * n) BorderPixelNhwc<4>(d, g, src, w, ldw, dst, row, ow, rows, kw, K, S, c);
-        for (; c < t.c1; c += n) BorderPixelNhwc<1>(d, g, src, w, ldw, dst, row, ow, rows, kw, K, S, c);
+    };
+    const auto window = [&](int64_t ow) {
+      const int64_t iw0 = ow * S - g.pad_left;
+      if (iw0 >= 0 && iw0 + kColumns <= g.in_w && ow + T <= g.out_w) {
+        const float* at = src + ih * input_row + iw0 * pixel;
+        return channels(ow, [&](int64_t c) { return WalkColumns{at + c, input_row, pixel}; }, std::true_type());
       }
-      ++ow;
-    }
-    if (pair) ++oh;
+      const uintptr_t row = reinterpret_cast<uintptr_t>(src + ih * input_row) +
+                            static_cast<uintptr_t>(iw0 * pixel) * sizeof(float);
+      const int64_t first = std::max<int64_t>(0, -iw0), end = std::min(kColumns, g.in_w - iw0);
+      channels(ow, [&](int64_t c) {
+        return ClippedColumns{row + static_cast<uintptr_t>(c) * sizeof(float), input_row, pixel, first, end};
+      }, std::false_type());
+    };
+    for (int64_t ow = 0; ow < g.out_w; ow += T) window(std::max<int64_t>(0, std::min(ow, g.out_w - T)));
+    oh += pair ? 2 : 1;
   }
 }
 
@@ -329,11 +357,12 @@ HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const
       const int64_t pixels = std::min(kDwWindow, g.out_w - ow0);
       for (int64_t cv = 0; cv < b.channels; cv += n) {
         const float* at = row + ow0 * S * pixel + cv;
+        const WalkColumns columns{at, input_row, pixel};
         hn::Vec<D> acc[2][kDwWindow];
         if (pair) {
-          ForwardWindow2<K, S, DW>(d, g, at, pixel, input_row, weights + cv, b.channels, acc);
+          ForwardWindow2<K, S, DW>(d, g.stride_h, columns, weights + cv, b.channels, acc);
         } else {
-          ForwardWindow<K, S, DW>(d, g, at, pixel, input_row, weights + cv, b.channels, acc[0]);
+          ForwardWindow<K, S, DW>(d, 0, g.kernel_h, g.dilation_h, columns, weights + cv, b.channels, acc[0]);
         }
         for (int64_t r = 0; r <= (pair ? 1 : 0); ++r) {
           for (int64_t p = 0; p < pixels; ++p) {
@@ -347,12 +376,13 @@ HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const
   }
 }
 
-// Whether src is read directly (the border pixel by pixel) rather than through the band's copy: measured on
-// bench/thin, direct wins for stride 2 (whose band copies four times the output) and for rows of at least 4K + 2
-// outputs (3x3 from 14 wide, 5x5 from 22, 7x7 from 30), where the border is a small part of the row.
+// Whether src is read directly rather than through the band's copy: measured on bench/thin, direct wins for
+// stride 2 (whose band copies four times the output), for filters wider than 3 (the band's copy costs more than
+// the skipped padding saves) and for 3-wide filters on rows of at least 14 outputs; on narrower rows (a 7x7 image)
+// the band was 4% faster.
 template <int K, int S>
 HWY_INLINE bool ReadsDirectly(const DwGeometry& g) {
-  return S == 2 || g.out_w >= 4 * K + 2;
+  return S == 2 || K > 3 || g.out_w >= 4 * K + 2;
 }
 
 template <int K, int S, int DW, class D>
