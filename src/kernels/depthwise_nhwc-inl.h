@@ -1,9 +1,11 @@
 // Direct depthwise kernels for NHWC data, every Highway target: vectors over channels, one output element per lane
 // (see depthwise.h for the contract and the order of every sum).
 //
-// Forward copies its tile's input into a zero-padded band (depthwise.h), so every output pixel has all its taps
-// inside and channels fill whole vectors; the common filters (3, 5, 7 wide, stride 1 or 2) then run a window that
-// loads each input column once for eight outputs. Backprop-input gathers per input pixel: four pixels at a time
+// Forward runs windows that load each input column once for eight outputs: fixed ones for the common filters (3, 5,
+// 7 wide, stride 1 or 2, and atrous 3x3) and one in chunks of taps for wider filters. A tile of whole channel
+// vectors reads src directly, skipping the taps in the padding; otherwise (and for the filters no window covers)
+// it first copies its input into a zero-padded band (depthwise.h), so every output pixel has all its taps inside
+// and channels fill whole vectors. Backprop-input gathers per input pixel: four pixels at a time
 // where they share their taps, one at a time elsewhere; its channel remainder runs in one-lane vectors, so no load
 // or store leaves the caller's buffers. With m > 1, output channel c * m + j lies m floats apart from its
 // neighbours: up to m = 4 the m accumulators of a channel vector are interleaved on store (StoreInterleaved) and
@@ -92,6 +94,7 @@ struct WalkColumns {
   };
   HWY_INLINE Cursor Row() const { return {row, pixel}; }
   HWY_INLINE void Down(int64_t rows) { row += rows * input_row; }
+  HWY_INLINE WalkColumns Right(int64_t columns) const { return {row + columns * pixel, input_row, pixel}; }
 };
 struct ClippedColumns {
   uintptr_t row;  // the address of column 0 (which may lie outside the image)
@@ -109,6 +112,9 @@ struct ClippedColumns {
   };
   HWY_INLINE Cursor Row() const { return {row, pixel, lo, hi}; }
   HWY_INLINE void Down(int64_t rows) { row += static_cast<uintptr_t>(rows * input_row) * sizeof(float); }
+  HWY_INLINE ClippedColumns Right(int64_t columns) const {
+    return {row + static_cast<uintptr_t>(columns * pixel) * sizeof(float), input_row, pixel, lo - columns, hi - columns};
+  }
 };
 
 // kDwWindow output pixels, m = 1, stride S, K taps wide at dilation DW, filter rows [i0, i1) (the others in the
@@ -171,6 +177,86 @@ HWY_INLINE void ForwardWindow2(D d, int64_t sh, Columns columns, const float* HW
     });
   }
 }
+
+// [lo, hi) of the taps k (at dilation d) that put output position o inside [0, size): o * stride - pad + k * d.
+struct TapRange {
+  int64_t lo, hi;
+};
+HWY_INLINE TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t size) {
+  const int64_t first = o * stride - pad;  // input position of tap 0
+  const int64_t lo = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
+  const int64_t hi = first > size - 1 ? 0 : std::min(taps, (size - 1 - first) / dilation + 1);
+  return {lo, std::max(lo, hi)};
+}
+
+// Filters wider than the fixed windows (Conformer's 1x31), stride and dilation 1: kDwWindow output pixels, the
+// taps of each filter row kDwChunk at a time (as many weight vectors as the registers hold beside the window's
+// accumulators), each input column of a chunk loaded once. Output t sums kw ascending within a chunk (x = t + k
+// ascending), and the chunks in order.
+constexpr int kDwChunk = HWY_MAX_BYTES >= 64 ? 8 : 4;
+template <class D, class Columns>
+HWY_INLINE void ForwardWindowChunks(D d, int64_t i0, int64_t i1, int64_t dilation_h, int64_t kernel_w,
+                                    Columns columns, const float* HWY_RESTRICT w, int64_t ldw,
+                                    hn::Vec<D> (&acc)[kDwWindow]) {
+  constexpr int T = kDwWindow, C = kDwChunk;
+  Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[t] = hn::Zero(d); });
+  for (int64_t i = i0; i < i1; ++i, columns.Down(dilation_h)) {
+    for (int64_t kw0 = 0; kw0 < kernel_w; kw0 += C) {
+      const int64_t count = std::min<int64_t>(C, kernel_w - kw0);
+      hn::Vec<D> wv[C];
+      Unroll<C>([&](auto k) COLCONV_INLINE_LAMBDA {
+        wv[k] = k < count ? hn::LoadU(d, w + (i * kernel_w + kw0 + k) * ldw) : hn::Zero(d);
+      });
+      auto row = columns.Right(kw0).Row();
+      Unroll<T - 1 + C>([&](auto x) COLCONV_INLINE_LAMBDA {
+        const float* column = row.template Next<decltype(x)::value>();
+        if constexpr (decltype(row)::kClips) {
+          if (column == nullptr) return;
+        }
+        const auto v = hn::LoadU(d, column);
+        Unroll<C>([&](auto k) COLCONV_INLINE_LAMBDA {
+          constexpr int t = decltype(x)::value - decltype(k)::value;
+          if constexpr (t >= 0 && t < T) {
+            if (k < count) acc[t] = hn::MulAdd(v, wv[k], acc[t]);
+          }
+        });
+      });
+    }
+  }
+}
+
+// What ForwardDirectRows runs: the window of a K-wide filter (stride S, dilation DW), or of a wide filter in
+// chunks. Two output rows go through one window where `pairs`: 32 registers, filter rows dense and as many as the
+// window's width, a stride of 1 or 2.
+template <int K, int S, int DW>
+struct FixedWindows {
+  static constexpr int kStride = S;
+  static constexpr bool kPairs = true;
+  int64_t columns() const { return S * (kDwWindow - 1) + DW * (K - 1) + 1; }
+  bool pairs(const DwGeometry& g) const { return HWY_MAX_BYTES >= 64 && g.dilation_h == 1 && g.kernel_h == K && g.stride_h <= 2; }
+  template <class D, class Columns>
+  HWY_INLINE void One(D d, const DwGeometry& g, TapRange kh, Columns columns, const float* w, int64_t ldw,
+                      hn::Vec<D> (&acc)[kDwWindow]) const {
+    ForwardWindow<K, S, DW>(d, kh.lo, kh.hi, g.dilation_h, columns, w, ldw, acc);
+  }
+  template <class D, class Columns>
+  HWY_INLINE void Two(D d, const DwGeometry& g, Columns columns, const float* w, int64_t ldw,
+                      hn::Vec<D> (&acc)[2][kDwWindow]) const {
+    ForwardWindow2<K, S, DW>(d, g.stride_h, columns, w, ldw, acc);
+  }
+};
+struct ChunkedWindows {
+  static constexpr int kStride = 1;
+  static constexpr bool kPairs = false;
+  int64_t kernel_w;
+  int64_t columns() const { return kDwWindow - 1 + kernel_w; }
+  bool pairs(const DwGeometry&) const { return false; }
+  template <class D, class Columns>
+  HWY_INLINE void One(D d, const DwGeometry& g, TapRange kh, Columns columns, const float* w, int64_t ldw,
+                      hn::Vec<D> (&acc)[kDwWindow]) const {
+    ForwardWindowChunks(d, kh.lo, kh.hi, g.dilation_h, kernel_w, columns, w, ldw, acc);
+  }
+};
 
 // Any filter, stride, dilation and multiplier: kDwWindow output pixels from ow0, output j0 .. j0 + kM - 1 of each
 // channel, tap by tap.
@@ -267,40 +353,25 @@ HWY_INLINE void ForwardRows(D d, const DwGeometry& g, const DwTile& t, const DwB
   }
 }
 
-// [lo, hi) of the taps k (at dilation d) that put output position o inside [0, size): o * stride - pad + k * d.
-struct TapRange {
-  int64_t lo, hi;
-};
-HWY_INLINE TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t size) {
-  const int64_t first = o * stride - pad;  // input position of tap 0
-  const int64_t lo = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
-  const int64_t hi = first > size - 1 ? 0 : std::min(taps, (size - 1 - first) / dilation + 1);
-  return {lo, std::max(lo, hi)};
-}
-
-// Whether two output rows go through one window: 32 registers, filter rows dense and as many as the window's
-// width, a stride of 1 or 2.
-template <int K>
-HWY_INLINE bool PairsRows(const DwGeometry& g) {
-  return HWY_MAX_BYTES >= 64 && g.dilation_h == 1 && g.kernel_h == K && g.stride_h <= 2;
-}
 
 // Direct mode: src itself, for a tile of whole channel vectors, every pixel through a window and no band copied.
 // A window's columns in the padding are skipped (ClippedColumns), and so are its filter rows there; a row narrower
 // than a window computes the pixels past its end and drops them; a row's last window overlaps the one before it
 // and gives their shared pixels the same values again.
-template <int K, int S, int DW, class D>
-HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
-                                  const float* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT dst) {
-  constexpr int64_t T = kDwWindow, kColumns = S * (T - 1) + DW * (K - 1) + 1;
+template <class Windows, class D>
+HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, Windows windows,
+                                  const float* HWY_RESTRICT src, const float* HWY_RESTRICT w, int64_t ldw,
+                                  float* HWY_RESTRICT dst) {
+  constexpr int64_t T = kDwWindow, S = Windows::kStride;
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = g.channels, input_row = g.in_w * g.channels;
+  const int64_t columns_per_window = windows.columns();
   for (int64_t oh = t.row0; oh < t.row1;) {
     const TapRange kh = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
     // With 32 registers, two rows whose filter rows are all inside share their windows' input loads.
     bool pair = false;
-    if (PairsRows<K>(g) && kh.lo == 0 && kh.hi == K && oh + 1 < t.row1) {
+    if (windows.pairs(g) && kh.lo == 0 && kh.hi == g.kernel_h && oh + 1 < t.row1) {
       const TapRange next = TapsInside(oh + 1, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-      pair = next.lo == 0 && next.hi == K;
+      pair = next.lo == 0 && next.hi == g.kernel_h;
     }
     // The input row under filter row kh.lo (clamped: a row whose filter rows all lie in the padding reads none).
     const int64_t ih = std::clamp<int64_t>(oh * g.stride_h - g.pad_top + kh.lo * g.dilation_h, 0, g.in_h - 1);
@@ -310,18 +381,20 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, con
       const int64_t pixels = decltype(whole)::value ? T : std::min(T, g.out_w - ow);
       for (int64_t c = t.c0; c < t.c1; c += n) {
         float* out = dst + (oh * g.out_w + ow) * g.channels + c;
-        if (pair) {
-          hn::Vec<D> acc[2][T];
-          ForwardWindow2<K, S, DW>(d, g.stride_h, columns(c), w + c, ldw, acc);
-          Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
-            if (p >= pixels) return;
-            hn::StoreU(acc[0][p], d, out + p * pixel);
-            hn::StoreU(acc[1][p], d, out + (g.out_w + p) * pixel);
-          });
-          continue;
+        if constexpr (Windows::kPairs) {
+          if (pair) {
+            hn::Vec<D> acc[2][T];
+            windows.Two(d, g, columns(c), w + c, ldw, acc);
+            Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+              if (p >= pixels) return;
+              hn::StoreU(acc[0][p], d, out + p * pixel);
+              hn::StoreU(acc[1][p], d, out + (g.out_w + p) * pixel);
+            });
+            continue;
+          }
         }
         hn::Vec<D> acc[T];
-        ForwardWindow<K, S, DW>(d, kh.lo, kh.hi, g.dilation_h, columns(c), w + c, ldw, acc);
+        windows.One(d, g, kh, columns(c), w + c, ldw, acc);
         Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
           if (p < pixels) hn::StoreU(acc[p], d, out + p * pixel);
         });
@@ -329,13 +402,13 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, con
     };
     const auto window = [&](int64_t ow) {
       const int64_t iw0 = ow * S - g.pad_left;
-      if (iw0 >= 0 && iw0 + kColumns <= g.in_w && ow + T <= g.out_w) {
+      if (iw0 >= 0 && iw0 + columns_per_window <= g.in_w && ow + T <= g.out_w) {
         const float* at = src + ih * input_row + iw0 * pixel;
         return channels(ow, [&](int64_t c) { return WalkColumns{at + c, input_row, pixel}; }, std::true_type());
       }
       const uintptr_t row = reinterpret_cast<uintptr_t>(src + ih * input_row) +
                             static_cast<uintptr_t>(iw0 * pixel) * sizeof(float);
-      const int64_t first = std::max<int64_t>(0, -iw0), end = std::min(kColumns, g.in_w - iw0);
+      const int64_t first = std::max<int64_t>(0, -iw0), end = std::min(columns_per_window, g.in_w - iw0);
       channels(ow, [&](int64_t c) {
         return ClippedColumns{row + static_cast<uintptr_t>(c) * sizeof(float), input_row, pixel, first, end};
       }, std::false_type());
@@ -351,7 +424,7 @@ HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const
                                 const float* weights, float* dst) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.channels, input_row = b.width * b.channels;
   for (int64_t oh = t.row0; oh < t.row1;) {
-    const bool pair = PairsRows<K>(g) && oh + 1 < t.row1;
+    const bool pair = FixedWindows<K, S, DW>().pairs(g) && oh + 1 < t.row1;
     const float* row = band + (oh - t.row0) * g.stride_h * input_row;
     for (int64_t ow0 = 0; ow0 < g.out_w; ow0 += kDwWindow) {
       const int64_t pixels = std::min(kDwWindow, g.out_w - ow0);
@@ -389,7 +462,9 @@ template <int K, int S, int DW, class D>
 HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
                                     int64_t ldw, float* dst, float* scratch) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  if (ReadsDirectly<K, S>(g) && (t.c1 - t.c0) % n == 0) return ForwardDirectRows<K, S, DW>(d, g, t, src, w, ldw, dst);
+  if (ReadsDirectly<K, S>(g) && (t.c1 - t.c0) % n == 0) {
+    return ForwardDirectRows(d, g, t, FixedWindows<K, S, DW>(), src, w, ldw, dst);
+  }
   const DwBand b = DwForwardBand(g, t.row1 - t.row0, t.c1 - t.c0, n);
   float* band = scratch;
   float* weights = band + b.band_floats();
@@ -401,8 +476,13 @@ HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& g, const DwTile& t, c
 template <class D>
 HWY_INLINE bool ForwardWindowFor(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
                                  int64_t ldw, float* dst, float* scratch) {
+  if (g.multiplier != 1) return false;
+  if (g.kernel_w > 7 && g.stride_w == 1 && g.dilation_w == 1 && (t.c1 - t.c0) % static_cast<int64_t>(hn::Lanes(d)) == 0) {
+    ForwardDirectRows(d, g, t, ChunkedWindows{g.kernel_w}, src, w, ldw, dst);
+    return true;
+  }
   // Single digits make the key below unique (a 13-wide filter must not read as dilation 2, width 3, stride 1).
-  if (g.multiplier != 1 || g.kernel_w > 9 || g.stride_w > 9 || g.dilation_w > 9) return false;
+  if (g.kernel_w > 9 || g.stride_w > 9 || g.dilation_w > 9) return false;
   switch (g.dilation_w * 100 + g.kernel_w * 10 + g.stride_w) {
     case 131:
       ForwardWindowTile<3, 1, 1>(d, g, t, src, w, ldw, dst, scratch);
