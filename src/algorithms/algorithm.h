@@ -43,13 +43,30 @@ struct Operands {
   const float* bias = nullptr;      // forward's, out_channels values; null for none
 };
 
+struct RunContext;
+
 // How forward and backprop-input read the weights when that is not the caller's layout: the reordered copy they
 // otherwise make in the workspace on every run, made once (an operator's packed weights).
 class WeightsPacking {
  public:
+  // `buffer`: the workspace buffer the copy lives in.
+  explicit WeightsPacking(const char* buffer) : buffer_(buffer) {}
   virtual ~WeightsPacking() = default;
+  // Floats of the reordered copy; 0 when runs read the weights as the caller stores them.
   virtual int64_t packed_floats() const = 0;
   virtual void Pack(int workers, const float* weights, float* packed) const = 0;
+
+  // Books the copy, unless runs need none or the weights arrive prepacked (Problem::prepacked_weights).
+  void Book(WorkspaceLayout* layout, bool prepacked);
+  // The weights in the layout the run reads: as given (or prepacked), or packed now into the workspace.
+  const float* Prepare(const RunContext& ctx, const float* weights) const;
+
+ protected:
+  const char* buffer() const { return buffer_; }
+
+ private:
+  const char* buffer_;
+  bool prepacked_ = false;
 };
 
 // What a run of an executable works with.

@@ -57,7 +57,7 @@ class BatchProduct final : public Executable {
         const gemm::Matrix dst = t_.Outputs(io.dst, images, group);
         ctx.gemm.Multiply(t_.Columns(io.src, images, group), w, epilogue_.beta(), dst);
         const int64_t first_channel = group * t_.g.out_channels_per_group();
-        epilogue_.Apply(dst, io.bias == nullptr ? nullptr : io.bias + first_channel, nullptr);
+        epilogue_.Apply(dst, BlockBias(io.bias, first_channel), nullptr);
       } else {  // diff_src[n, k] (+)= diff_dst[n, oc] * w[k, oc]^T
         ctx.gemm.Multiply(t_.Outputs(io.diff_dst, images, group), w.Transpose(), epilogue_.beta(),
                           t_.Columns(io.diff_src, images, group));

@@ -44,34 +44,23 @@ kernels::DwGeometry DwGeometryOf(const Conv2dGeometry& g) {
 class DwWeights final : public WeightsPacking {
  public:
   DwWeights(const Conv2dGeometry& g, bool nhwc_kernels, bool flip)
-      : nhwc_(nhwc_kernels), hwio_(g.filter_format == FilterFormat::kHWIO), flip_(flip),
+      : WeightsPacking(kPackedWeights),
+        nhwc_(nhwc_kernels),
+        hwio_(g.filter_format == FilterFormat::kHWIO),
+        flip_(flip),
         channels_(g.in_channels), m_(g.out_channels_per_group()), taps_(g.height.filter * g.width.filter),
         packed_(flip || (nhwc_ ? !(hwio_ && m_ == 1) : hwio_)) {}
 
   int64_t ldw() const { return channels_; }
   int64_t floats() const { return channels_ * m_ * taps_; }
-  // prepacked: the weights of forward or backprop-input arrive in the kernels' layout, and need no copy.
-  void Book(WorkspaceLayout* layout, bool prepacked) {
-    prepacked_ = prepacked;
-    if (packed_ && !prepacked_) {
-      layout->Book(kPackedWeights, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
-    }
-  }
-  // The weights in the kernels' layout: as given (or prepacked), or packed now into the workspace.
-  const float* Prepare(const RunContext& ctx, const float* weights) const {
-    if (!packed_ || prepacked_) return weights;
-    float* packed = ctx.workspace.Get<float>(kPackedWeights);
-    Pack(ctx.workers, weights, packed);
-    return packed;
-  }
   int64_t packed_floats() const override { return packed_ ? floats() : 0; }
   void Pack(int workers, const float* weights, float* packed) const override { Reorder(workers, weights, packed, true); }
   // Where a gradient accumulates in the kernels' layout, and its unpacking into diff_weights.
   float* Gradient(const RunContext& ctx, float* diff_weights) const {
-    return packed_ ? ctx.workspace.Get<float>(kPackedWeights) : diff_weights;
+    return packed_ ? ctx.workspace.Get<float>(buffer()) : diff_weights;
   }
   void FinishGradient(const RunContext& ctx, float* diff_weights) const {
-    if (packed_) Reorder(ctx.workers, ctx.workspace.Get<float>(kPackedWeights), diff_weights, false);
+    if (packed_) Reorder(ctx.workers, ctx.workspace.Get<float>(buffer()), diff_weights, false);
   }
   // Channels [c0, c1) (all their outputs) of a gradient in the kernels' layout, set to zero.
   void ZeroChannels(float* gradient, int64_t c0, int64_t c1) const {
@@ -101,7 +90,7 @@ class DwWeights final : public WeightsPacking {
 
   bool nhwc_, hwio_, flip_;
   int64_t channels_, m_, taps_;
-  bool packed_, prepacked_ = false;
+  bool packed_;
 };
 
 // Backprop-input at stride 1 with one output per channel is a forward pass over diff_dst with the filter
@@ -142,7 +131,7 @@ class DwProduct final : public Executable {
         epilogue_(p.post_ops) {
     weights_.Book(layout, p.prepacked_weights);
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
-    const int64_t out_pixels = forward_ ? g_.height.output * g_.width.output : g_.height.input * g_.width.input;
+    const int64_t out_pixels = result_rows() * result_width();
     if (!nhwc_kernels_) {
       const auto pass = forward_ ? kernels::DwPass::kForward : kernels::DwPass::kBackpropInput;
       const int64_t floats = kernels::DwNchwScratch(dw_, pass, lanes).floats();
@@ -151,8 +140,7 @@ class DwProduct final : public Executable {
       set_tasks(TaskSpace({g_.batch, g_.in_channels}));
       return;
     }
-    const int64_t rows = forward_ ? g_.height.output : g_.height.input;
-    const int64_t width = forward_ ? g_.width.output : g_.width.input;
+    const int64_t rows = result_rows(), width = result_width();
     rows_per_task_ = std::min(rows, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, width))));
     channels_per_task_ = std::min(g_.in_channels, transposed_ ? lanes : kTaskChannels);
     epilogue_.BookSaved(layout, (transposed_ ? out_pixels : rows_per_task_ * width) * channels_per_task_ *
@@ -191,8 +179,7 @@ class DwProduct final : public Executable {
     const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
     const int64_t in_image = forward_ ? src_image : dst_image, out_image = forward_ ? dst_image : src_image;
     const int64_t out_channels = forward_ ? g_.out_channels : g_.in_channels, m = out_per_channel();
-    const int64_t out_width = forward_ ? g_.width.output : g_.width.input;
-    const int64_t out_pixels = out_width * (forward_ ? g_.height.output : g_.height.input);
+    const int64_t out_width = result_width(), out_pixels = out_width * result_rows();
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
       const TaskSpace::Digits d = tasks().Decode(task);
       const float* image = in + d[0] * in_image;
@@ -201,13 +188,12 @@ class DwProduct final : public Executable {
       Range px{0, out_pixels}, c{d[1], d[1] + 1};
       if (transposed_) c = BlockOf(d[1], channels_per_task_, g_.in_channels);
       if (nhwc_kernels_ && !transposed_) {
-        const int64_t rows = forward_ ? g_.height.output : g_.height.input;
-        const Range r = BlockOf(d[1], rows_per_task_, rows);
+        const Range r = BlockOf(d[1], rows_per_task_, result_rows());
         px = {r.begin * out_width, r.end * out_width}, c = BlockOf(d[2], channels_per_task_, g_.in_channels);
       }
       const gemm::Matrix block =
           PixelMatrix(g_.data_format, result, out_pixels, out_channels, px, c.begin * m, c.size() * m);
-      epilogue_.Around(ctx.workspace, worker, block, io.bias == nullptr ? nullptr : io.bias + c.begin * m, [&] {
+      epilogue_.Around(ctx.workspace, worker, block, BlockBias(io.bias, c.begin * m), [&] {
         if (transposed_) return RunTransposed(ctx, worker, d[1], image, w, result);
         if (!nhwc_kernels_) {
           float* scratch = ctx.workspace.Get<float>(kScratch, worker);
@@ -220,7 +206,10 @@ class DwProduct final : public Executable {
   }
 
  private:
-  // Outputs per channel of the result: forward's multiplier; backprop-input's diff_src has one per channel.
+  // The result's rows and columns (forward's dst, backprop-input's diff_src) and its outputs per channel (forward's
+  // multiplier; diff_src has one).
+  int64_t result_rows() const { return forward_ ? g_.height.output : g_.height.input; }
+  int64_t result_width() const { return forward_ ? g_.width.output : g_.width.input; }
   int64_t out_per_channel() const { return forward_ ? g_.out_channels_per_group() : 1; }
 
   void RunNhwc(const RunContext& ctx, int worker, const kernels::DwGeometry& g, const kernels::DwTile& tile,
@@ -244,7 +233,7 @@ class DwProduct final : public Executable {
     ctx.kernels.planes_to_pixels(in + c.begin * in_plane, in_plane, c.size(), pixels_in);
     kernels::DwGeometry g = dw_;
     g.channels = c.size();
-    const int64_t rows = forward_ ? g_.height.output : g_.height.input;
+    const int64_t rows = result_rows();
     for (int64_t r = 0; r < rows; r += rows_per_task_) {
       const kernels::DwTile tile{r, std::min(rows, r + rows_per_task_), 0, c.size()};
       RunNhwc(ctx, worker, g, tile, pixels_in, w + c.begin, pixels_out);

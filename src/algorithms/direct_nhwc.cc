@@ -53,7 +53,9 @@ kernels::DirectGeometry Mirrored(const kernels::DirectGeometry& g) {
 class DirectWeights final : public WeightsPacking {
  public:
   DirectWeights(const Conv2dGeometry& g, const kernels::DirectGeometry& pass, int64_t groups_per_tile, bool mirrored)
-      : hwio_(g.filter_format == FilterFormat::kHWIO), taps_(g.height.filter * g.width.filter),
+      : WeightsPacking(kPackedWeights),
+        hwio_(g.filter_format == FilterFormat::kHWIO),
+        taps_(g.height.filter * g.width.filter),
         pass_cpg_(pass.cpg), pass_out_(pass.out_channels), width_(groups_per_tile * pass.opg),
         block_(taps_ * pass.cpg * width_),
         packed_(mirrored || !hwio_) {
@@ -77,29 +79,16 @@ class DirectWeights final : public WeightsPacking {
   }
 
   int64_t ldw() const { return packed_ ? width_ : pass_out_; }
-  // prepacked: a forward pass's weights arrive in the kernels' layout, and need no copy.
-  void Book(WorkspaceLayout* layout, bool prepacked) {
-    prepacked_ = prepacked;
-    if (packed_ && !prepacked_) {
-      layout->Book(kPackedWeights, static_cast<size_t>(packed_floats()) * sizeof(float), 64, "bytes of reordered filter");
-    }
-  }
-  const float* Prepare(const RunContext& ctx, const float* weights) const {
-    if (!packed_ || prepacked_) return weights;
-    float* packed = ctx.workspace.Get<float>(kPackedWeights);
-    Pack(ctx.workers, weights, packed);
-    return packed;
-  }
   int64_t packed_floats() const override { return packed_ ? block_ * (pass_out_ / width_) : 0; }
   void Pack(int workers, const float* weights, float* packed) const override {
     ForEachElement(workers, [&](int64_t f, int64_t k) { packed[k] = weights[f]; });
   }
   float* Gradient(const RunContext& ctx, float* diff_weights) const {
-    return packed_ ? ctx.workspace.Get<float>(kPackedWeights) : diff_weights;
+    return packed_ ? ctx.workspace.Get<float>(buffer()) : diff_weights;
   }
   void FinishGradient(const RunContext& ctx, float* diff_weights) const {
     if (!packed_) return;
-    const float* packed = ctx.workspace.Get<float>(kPackedWeights);
+    const float* packed = ctx.workspace.Get<float>(buffer());
     ForEachElement(ctx.workers, [&](int64_t f, int64_t k) { diff_weights[f] = packed[k]; });
   }
   // The weights of tile `tile` (counted in tiles, not groups) of the kernels' layout `weights`.
@@ -138,7 +127,7 @@ class DirectWeights final : public WeightsPacking {
 
   bool hwio_;
   int64_t taps_, pass_cpg_, pass_out_, width_, block_;
-  bool packed_, prepacked_ = false;
+  bool packed_;
   struct Linear {
     int64_t tap, ic, offset;
   } row_{0, 0, 0};
@@ -179,7 +168,7 @@ class DirectProduct final : public Executable {
       const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out + d[0] * out_image, dg_.out_h * dg_.out_w,
                                              dg_.out_channels, Range{rows.begin * dg_.out_w, rows.end * dg_.out_w},
                                              first_channel, groups_per_task_ * dg_.opg);
-      epilogue_.Around(ctx.workspace, worker, block, io.bias == nullptr ? nullptr : io.bias + first_channel, [&] {
+      epilogue_.Around(ctx.workspace, worker, block, BlockBias(io.bias, first_channel), [&] {
         ctx.kernels.direct_forward_nhwc(dg_, {rows.begin, rows.end, d[2] * groups_per_task_}, in + d[0] * in_image,
                                         weights_.Tile(w, d[2]), weights_.ldw(), out + d[0] * out_image,
                                         ctx.workspace.Get<float>(kBand, worker));

@@ -45,6 +45,11 @@ class Epilogue {
   PostOps ops_;
 };
 
+// The bias of a block whose first output channel is `first_channel`; null without a bias.
+inline const float* BlockBias(const float* bias, int64_t first_channel) {
+  return bias == nullptr ? nullptr : bias + first_channel;
+}
+
 // Why the post-ops cannot apply to this direction, or "": an activation is forward's, with valid clamp bounds.
 std::string PostOpsError(Direction direction, const PostOps& ops);
 

@@ -14,7 +14,8 @@ constexpr int64_t kOcChunk = 16;
 }  // namespace
 
 FilterMatrix::FilterMatrix(const Conv2dGeometry& g)
-    : k_order_(g.data_format == DataFormat::kNHWC || g.filter_format == FilterFormat::kHWIO
+    : WeightsPacking(kPacked),
+      k_order_(g.data_format == DataFormat::kNHWC || g.filter_format == FilterFormat::kHWIO
                    ? kernels::KOrder::kTapMajor
                    : kernels::KOrder::kChannelMajor),
       packed_(g.data_format == DataFormat::kNHWC && g.filter_format == FilterFormat::kOIHW),
@@ -23,20 +24,6 @@ FilterMatrix::FilterMatrix(const Conv2dGeometry& g)
       icg_(g.in_channels_per_group()),
       k_(g.height.filter * g.width.filter * icg_),
       ocg_(g.out_channels_per_group()) {}
-
-void FilterMatrix::Book(WorkspaceLayout* layout, bool prepacked) {
-  prepacked_ = prepacked;
-  if (packed_ && !prepacked_) {
-    layout->Book(kPacked, static_cast<size_t>(floats()) * sizeof(float), 64, "bytes of reordered filter");
-  }
-}
-
-const float* FilterMatrix::Prepare(const RunContext& ctx, const float* weights) const {
-  if (!packed_ || prepacked_) return weights;
-  float* packed = ctx.workspace.Get<float>(kPacked);
-  Pack(ctx.workers, weights, packed);
-  return packed;
-}
 
 void FilterMatrix::Pack(int workers, const float* weights, float* packed) const {
   const int64_t icg = icg_, taps = k_ / icg, chunks = CeilDiv(ocg_, kOcChunk);

@@ -24,10 +24,6 @@ class FilterMatrix final : public WeightsPacking {
   int64_t ocg() const { return ocg_; }
   int64_t floats() const { return groups_ * k_ * ocg_; }      // the whole filter
 
-  // Books the tap-major copy, when the GEMMs need one and the weights do not arrive prepacked.
-  void Book(WorkspaceLayout* layout, bool prepacked);
-  // The filter the GEMMs multiply: `weights` as given (or prepacked), or its tap-major copy in the workspace, packed now.
-  const float* Prepare(const RunContext& ctx, const float* weights) const;
   int64_t packed_floats() const override { return packed_ ? floats() : 0; }
   void Pack(int workers, const float* weights, float* packed) const override;
 
@@ -44,7 +40,7 @@ class FilterMatrix final : public WeightsPacking {
 
  private:
   kernels::KOrder k_order_;
-  bool packed_, hwio_, prepacked_ = false;
+  bool packed_, hwio_;
   int64_t groups_, icg_, k_, ocg_;
 };
 

@@ -77,7 +77,7 @@ class Im2colForward final : public Executable {
                           t_.filter.Of(weights, group).Block(k.begin, oc.begin, k.size(), oc.size()),
                           s == 0 ? epilogue_.beta() : 1.0f, dst);
       }
-      epilogue_.Apply(dst, io.bias == nullptr ? nullptr : io.bias + first_channel, nullptr);
+      epilogue_.Apply(dst, BlockBias(io.bias, first_channel), nullptr);
     });
   }
 

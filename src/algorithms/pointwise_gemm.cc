@@ -65,7 +65,7 @@ class PointwiseProduct final : public Executable {
         const gemm::Matrix dst = t_.Dst(io.dst, n, px, group);
         ctx.gemm.Multiply(t_.Src(io.src, n, px, group), w, epilogue_.beta(), dst);
         const int64_t first_channel = group * t_.g.out_channels_per_group();
-        epilogue_.Apply(dst, io.bias == nullptr ? nullptr : io.bias + first_channel, nullptr);
+        epilogue_.Apply(dst, BlockBias(io.bias, first_channel), nullptr);
       } else {  // diff_src[px, ic] (+)= diff_dst[px, oc] * w[ic, oc]^T: the GEMM writes diff_src itself
         ctx.gemm.Multiply(t_.Dst(io.diff_dst, n, px, group), w.Transpose(), epilogue_.beta(),
                           t_.Src(io.diff_src, n, px, group));

@@ -17,8 +17,7 @@ namespace internal {
 struct OperatorImpl {
   std::shared_ptr<const PlanImpl> plan;
   std::vector<float> weights;  // in the layout the runs read
-  std::vector<float> bias;
-  bool has_bias = false;
+  std::vector<float> bias;  // empty without one
   int64_t packs = 0;
 };
 
@@ -39,15 +38,14 @@ Status Pack(const char* what, const float* weights, const float* bias, OperatorI
     return Status(StatusCode::kInvalidArgument, StrCat(what, ": a bias applies to forward only"));
   }
   const WeightsPacking* packing = plan.executable->weights_packing();
-  const int64_t packed_floats = packing != nullptr && packing->packed_floats() > 0 ? packing->packed_floats() : floats;
-  std::vector<float> packed(static_cast<size_t>(packed_floats));
-  if (packed_floats != floats || (packing != nullptr && packing->packed_floats() > 0)) {
+  const bool reorders = packing != nullptr && packing->packed_floats() > 0;
+  std::vector<float> packed(static_cast<size_t>(reorders ? packing->packed_floats() : floats));
+  if (reorders) {
     packing->Pack(RunWorkers(impl->plan->workers), weights, packed.data());
   } else if (floats > 0) {
     std::copy(weights, weights + floats, packed.begin());
   }
   impl->weights = std::move(packed);
-  impl->has_bias = bias != nullptr;
   impl->bias.assign(bias, bias == nullptr ? bias : bias + g.out_channels);
   ++impl->packs;
   return Status();
@@ -145,7 +143,7 @@ int64_t Conv2dOperator::packed_floats() const {
 
 Status Conv2dOperator::Forward(const float* src, float* dst, void* workspace, size_t workspace_size) const {
   const float* weights = impl_ ? impl_->weights.data() : nullptr;
-  const float* bias = impl_ && impl_->has_bias ? impl_->bias.data() : nullptr;
+  const float* bias = impl_ && !impl_->bias.empty() ? impl_->bias.data() : nullptr;
   return internal::RunOperator(impl_.get(), Direction::kForward, "Conv2dOperator::Forward",
                                {{"src", "weights", "dst"}, src, weights, dst, bias}, workspace, workspace_size);
 }
