@@ -180,7 +180,10 @@ std::vector<DwCase> DwGrid(size_t lanes, double scale) {
         }
   // Filters wider than the fixed windows, in chunks of taps: 1-D (Conformer's 1x31) and 2-D, narrow and wide rows.
   for (int64_t k : {8, 13, 31})
-    for (int64_t w : {5, 20, 70}) b.Add(k == 13 ? 2 : 1, k, 1, 1, 1, 1, b.Pick(1, 4), w, 2 * static_cast<int64_t>(lanes), 1, b.Pick(0, 1) == 0, true);
+    for (int64_t w : {5, 20, 70}) {
+      const int64_t channels = 2 * static_cast<int64_t>(lanes);
+      b.Add(k == 13 ? 2 : 1, k, 1, 1, 1, 1, b.Pick(1, 4), w, channels, 1, b.Pick(0, 1) == 0, true);
+    }
   b.Add(3, 3, 1, 1, 1, 1, 1, 1, 5, 1, true);
   b.Add(1, 1, 1, 1, 1, 1, 1, 1, 7, 2, false);
   b.Add(3, 3, 2, 2, 1, 1, 1, 1, 4, 1, true);

@@ -113,7 +113,8 @@ struct ClippedColumns {
   HWY_INLINE Cursor Row() const { return {row, pixel, lo, hi}; }
   HWY_INLINE void Down(int64_t rows) { row += static_cast<uintptr_t>(rows * input_row) * sizeof(float); }
   HWY_INLINE ClippedColumns Right(int64_t columns) const {
-    return {row + static_cast<uintptr_t>(columns * pixel) * sizeof(float), input_row, pixel, lo - columns, hi - columns};
+    const uintptr_t right = row + static_cast<uintptr_t>(columns * pixel) * sizeof(float);
+    return {right, input_row, pixel, lo - columns, hi - columns};
   }
 };
 
@@ -236,7 +237,9 @@ struct FixedWindows {
   static constexpr int kStride = S;
   static constexpr bool kPairs = true;
   int64_t columns() const { return S * (kDwWindow - 1) + DW * (K - 1) + 1; }
-  bool pairs(const DwGeometry& g) const { return HWY_MAX_BYTES >= 64 && g.dilation_h == 1 && g.kernel_h == K && g.stride_h <= 2; }
+  bool pairs(const DwGeometry& g) const {
+    return HWY_MAX_BYTES >= 64 && g.dilation_h == 1 && g.kernel_h == K && g.stride_h <= 2;
+  }
   template <class D, class Columns>
   HWY_INLINE void One(D d, const DwGeometry& g, TapRange kh, Columns columns, const float* w, int64_t ldw,
                       hn::Vec<D> (&acc)[kDwWindow]) const {
@@ -481,7 +484,9 @@ template <class D>
 HWY_INLINE bool ForwardWindowFor(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
                                  int64_t ldw, float* dst, float* scratch) {
   if (g.multiplier != 1) return false;
-  if (g.kernel_w > 7 && g.stride_w == 1 && g.dilation_w == 1 && (t.c1 - t.c0) % static_cast<int64_t>(hn::Lanes(d)) == 0) {
+  // Filters wider than the fixed windows, at stride and dilation 1: chunks of taps, src read directly.
+  const bool whole_vectors = (t.c1 - t.c0) % static_cast<int64_t>(hn::Lanes(d)) == 0;
+  if (g.kernel_w > 7 && g.stride_w == 1 && g.dilation_w == 1 && whole_vectors) {
     ForwardDirectRows(d, g, t, ChunkedWindows{g.kernel_w}, src, w, ldw, dst);
     return true;
   }
