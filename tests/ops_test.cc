@@ -246,15 +246,16 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
     }
   }
   // Nor thin NHWC groups that direct_nhwc takes on every target: a three-channel stem, 16 channels per group
-  // (whole vectors), and 4 per group (spread over a vector where it is longer), at strides 1 and 2.
+  // (whole vectors), 4 per group (spread over a vector where it is longer), 8 and 24 (half vectors on AVX-512),
+  // and 12 groups of 8 (calls of 8 groups over one band, then 4), at strides 1 and 2.
+  const int64_t thin_groups[][3] = {{1, 3, 32}, {2, 32, 32}, {8, 32, 32}, {4, 32, 32}, {2, 48, 48}, {12, 96, 96}};
   for (int64_t stride : {1, 2}) {
-    for (int64_t groups : {1, 2, 8}) {
+    for (const auto& [groups, c, outputs] : thin_groups) {
       test::Problem p;
       p.desc.groups = groups;
       p.desc.strides = {{stride, stride}};
       p.desc.padding = Padding::kSame;
-      const int64_t c = groups == 1 ? 3 : 32;
-      p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 2, c, 7, 6, 32, 3, 3);
+      p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 2, c, 7, 6, outputs, 3, 3);
       p.src_shape = p.geometry.src_shape();
       p.weights_shape = p.geometry.weights_shape();
       problems.push_back(p);

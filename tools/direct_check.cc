@@ -19,15 +19,14 @@ class DirectGridBuilder {
       : rng_(lanes * 15485863 + 11), lanes_(static_cast<int64_t>(lanes)), out_(out) {}
   int64_t Pick(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng_() % static_cast<uint64_t>(hi - lo + 1)); }
 
-  // Output channels per group: `vectors` whole vectors (broadcast), or 1 / `vectors` of one (spread, `vectors` 2
-  // or 4) when `spread`; the groups a spread tile covers come in whole vectors.
-  void Add(bool spread, int64_t vectors, int64_t cpg, int64_t kh, int64_t kw, int64_t s, int64_t d, int64_t out_w,
-           bool same) {
+  // `opg` output channels per group: whole vectors or halves (broadcast), or a fraction of one (spread); the groups
+  // a spread tile covers come in whole vectors.
+  void Add(int64_t opg, int64_t cpg, int64_t kh, int64_t kw, int64_t s, int64_t d, int64_t out_w, bool same) {
     DirectCase c;
     DirectGeometry& g = c.g;
-    g.opg = spread ? std::max<int64_t>(1, lanes_ / vectors) : vectors * lanes_;
-    g.cpg = std::min(cpg, spread ? g.opg : cpg);
-    const int64_t per_tile = spread ? lanes_ / g.opg : 1;
+    g.opg = opg;
+    g.cpg = opg < lanes_ ? std::min(cpg, opg) : cpg;
+    const int64_t per_tile = kernels::DirectGroupsPerTile(g, lanes_);
     const int64_t groups = per_tile * Pick(1, 3);
     g.in_channels = groups * g.cpg, g.out_channels = groups * g.opg;
     g.kernel_h = kh, g.kernel_w = kw, g.stride_h = g.stride_w = s, g.dilation_h = g.dilation_w = d;
@@ -42,9 +41,15 @@ class DirectGridBuilder {
       g.in_h = std::max<int64_t>(1, (g.out_h - 1) * s + eff_h - g.pad_top - Pick(0, std::min<int64_t>(3, eff_h - 1)));
       g.in_w = std::max<int64_t>(1, (g.out_w - 1) * s + eff_w - g.pad_left - Pick(0, std::min<int64_t>(3, eff_w - 1)));
     }
-    const int64_t r0 = Pick(0, g.out_h - 1);
-    c.tile = {r0, Pick(r0 + 1, g.out_h), per_tile * Pick(0, groups / per_tile - 1)};
-    c.ldw = per_tile * g.opg + (Pick(0, 1) == 0 ? 0 : Pick(1, 5));
+    const int64_t r0 = Pick(0, g.out_h - 1), first = Pick(0, groups / per_tile - 1);
+    c.tile = {r0, Pick(r0 + 1, g.out_h), per_tile * first, Pick(1, groups / per_tile - first)};
+    // Tiles side by side in rows of ldw (HWIO's own layout), or one block after another (a packed copy).
+    const int64_t width = per_tile * g.opg, rows = kh * kw * g.cpg, gap = Pick(0, 1) == 0 ? 0 : Pick(1, 5);
+    if (Pick(0, 1) == 0) {
+      c.ldw = c.tile.tiles * width + gap, c.weights_step = width;
+    } else {
+      c.ldw = width + gap, c.weights_step = rows * c.ldw + Pick(0, 3);
+    }
     out_->push_back(c);
   }
 
@@ -60,18 +65,25 @@ std::string DirectCase::Describe() const {
   return StrCat("groups of ", g.cpg, " -> ", g.opg, " channels, ", g.in_channels, " -> ", g.out_channels, " input ",
                 g.in_h, "x", g.in_w, " output ", g.out_h, "x", g.out_w, " kernel ", g.kernel_h, "x", g.kernel_w,
                 " stride ", g.stride_h, " dilation ", g.dilation_h, " pads top ", g.pad_top, " left ", g.pad_left,
-                " tile rows [", tile.row0, ",", tile.row1, ") from group ", tile.group, " ldw ", ldw);
+                " tile rows [", tile.row0, ",", tile.row1, ") from group ", tile.group, ", ", tile.tiles,
+                " tiles, ldw ", ldw, " weights step ", weights_step);
 }
 
 std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   std::vector<DirectCase> cases;
   DirectGridBuilder b(lanes, &cases);
   const bool can_spread = lanes > 1;
-  // Every register tile of output vectors, and spread over 2 and 4 groups, at every tile-edge width.
+  // Every register tile of output vectors, half vectors (targets of 16 lanes), and spread over 2 and 4 groups, at
+  // every tile-edge width.
+  const int64_t n = static_cast<int64_t>(lanes);
+  auto part = [&](int64_t k) { return std::max<int64_t>(1, n / k); };  // a spread group's outputs
   for (int64_t out_w : {1, 7, 8, 9, 15, 16, 17, 33}) {
-    for (int64_t vectors = 1; vectors <= 5; ++vectors) b.Add(false, vectors, b.Pick(1, 5), 3, 3, 1, 1, out_w, true);
+    for (int64_t vectors = 1; vectors <= 5; ++vectors) b.Add(vectors * n, b.Pick(1, 5), 3, 3, 1, 1, out_w, true);
+    if (n >= 16) {
+      for (int64_t halves : {1, 3, 5}) b.Add(halves * n / 2, b.Pick(1, 9), 3, 3, 1 + out_w % 2, 1, out_w, true);
+    }
     if (can_spread) {
-      for (int64_t spread : {2, 4}) b.Add(true, spread, b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
+      for (int64_t spread : {2, 4}) b.Add(part(spread), b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
     }
   }
   // Every kernel shape at every stride and dilation, in both modes.
@@ -79,15 +91,16 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   for (const auto& k : kernel_shapes)
     for (int64_t s = 1; s <= 3; ++s)
       for (int64_t d = 1; d <= 2; ++d) {
-        b.Add(false, b.Pick(1, 3), b.Pick(1, 4), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
-        if (can_spread) b.Add(true, 2, b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
+        b.Add(b.Pick(1, 3) * n, b.Pick(1, 4), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
+        if (can_spread) b.Add(part(2), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
+        if (can_spread) b.Add(part(4), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
       }
   // A stem's three input channels, and random mixtures.
-  b.Add(false, 2, 3, 3, 3, 2, 1, 12, true);
+  b.Add(2 * n, 3, 3, 3, 2, 1, 12, true);
   const int random_cases = std::max(10, static_cast<int>(120 * scale));
   for (int i = 0; i < random_cases; ++i) {
     const bool spread = can_spread && b.Pick(0, 1) == 0;
-    b.Add(spread, spread ? 2 * b.Pick(1, 2) : b.Pick(1, 4), b.Pick(1, 9), b.Pick(1, 5), b.Pick(1, 5), b.Pick(1, 3),
+    b.Add(spread ? part(2 * b.Pick(1, 2)) : b.Pick(1, 4) * n, b.Pick(1, 9), b.Pick(1, 5), b.Pick(1, 5), b.Pick(1, 3),
           b.Pick(1, 2), b.Pick(1, 40), b.Pick(0, 1) == 0);
   }
   return cases;
@@ -103,18 +116,21 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   call.side = index % 2;
   const size_t src = static_cast<size_t>(g.in_h * g.in_w * g.in_channels);
   const size_t dst = static_cast<size_t>(g.out_h * g.out_w * g.out_channels);
-  // The tile's weights: rows of ldw floats, the last one ending at the tile's last output (the guard page there).
-  const size_t weights = static_cast<size_t>((g.kernel_h * g.kernel_w * g.cpg - 1) * c.ldw + tile_outputs);
-  call.scratch = static_cast<size_t>(kernels::DirectBandOf(g, c.tile.row1 - c.tile.row0, lanes).floats(g.cpg));
+  // The tiles' weights: rows of ldw floats, the last tile's last row ending at its last output (the guard page
+  // there).
+  const size_t weights = static_cast<size_t>((c.tile.tiles - 1) * c.weights_step +
+                                             (g.kernel_h * g.kernel_w * g.cpg - 1) * c.ldw + tile_outputs);
+  call.scratch =
+      static_cast<size_t>(kernels::DirectBandOf(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes).floats());
   const bool fused = table.fused;
 
   call.what = StrCat(table.target_name, " direct forward NHWC ", c.Describe());
   call.in0 = src, call.in1 = weights, call.out = dst, call.accumulate = false;
   CheckBitExact(
       call,
-      [&](const float* x, const float* w, float* y, float* s) { table.direct_forward_nhwc(g, c.tile, x, w, c.ldw, y, s); },
+      [&](const float* x, const float* w, float* y, float* s) { table.direct_forward_nhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, s); },
       [&](const float* x, const float* w, float* y) {
-        reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, y, fused, lanes);
+        reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
       },
       failures);
 
@@ -123,10 +139,10 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   CheckBitExact(
       call,
       [&](const float* x, const float* dy, float* dw, float* s) {
-        table.direct_backprop_filter_nhwc(g, c.tile, x, dy, c.ldw, dw, s);
+        table.direct_backprop_filter_nhwc(g, c.tile, x, dy, c.ldw, c.weights_step, dw, s);
       },
       [&](const float* x, const float* dy, float* dw) {
-        reference::DirectBackpropFilterNhwc(g, c.tile, x, dy, c.ldw, dw, fused, lanes);
+        reference::DirectBackpropFilterNhwc(g, c.tile, x, dy, c.ldw, c.weights_step, dw, fused, lanes);
       },
       failures);
 }

@@ -1,6 +1,8 @@
 // Checks the direct NHWC kernels (src/kernels/direct.h) of one Highway target against their scalar emulation
 // (src/reference/direct.h), bit for bit, with the guard pages and NaN prefill of check::CheckBitExact. The grid:
-// both modes (whole vectors per group, broadcast; groups spread over a vector), one to five vectors per group,
+// both modes (whole or, with 16 lanes, half vectors per group, broadcast; groups spread over a vector), one to
+// five vectors or half vectors per group, calls of one to three tiles over one band (weights side by side or in
+// blocks),
 // 1 to all input channels per group, kernel sizes 1x1 to 7x7 and 1x10, strides 1 to 3, dilations 1 and 2, TF SAME
 // and asymmetric pads, output widths around the pixel tiles (1, 7, 8, 9, 15, 16, 17, 33), partial row tiles,
 // tiles of the first, a middle and the last groups, and weight rows padded beyond the tile.
@@ -20,7 +22,8 @@ namespace check {
 struct DirectCase {
   kernels::DirectGeometry g;
   kernels::DirectTile tile;
-  int64_t ldw = 0;  // the weights' row stride, at least the tile's outputs
+  int64_t ldw = 0;           // the weights' row stride, at least the tile's outputs
+  int64_t weights_step = 0;  // from one tile's weights to the next's
   std::string Describe() const;
 };
 

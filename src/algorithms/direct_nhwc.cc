@@ -21,6 +21,23 @@ constexpr const char* kBand = "direct_band";
 // Forward tasks cover at least this many output pixels; backprop-filter's kernel calls sum this many rows each.
 constexpr int64_t kTaskPixels = 512;
 constexpr int64_t kFilterRows = 8;
+// A kernel call's tiles share one band of at least this many input channels per pixel (direct.h says why).
+constexpr int64_t kBandChannels = 64;
+
+// Tiles (of DirectGroupsPerTile groups each) one kernel call covers, and how many calls cover them all.
+struct TileChunks {
+  int64_t per_call = 1, calls = 1, tiles = 1;
+  TileChunks(const kernels::DirectGeometry& pass, int64_t groups, int64_t lanes) {
+    const int64_t groups_per_tile = kernels::DirectGroupsPerTile(pass, lanes);
+    tiles = groups / groups_per_tile;
+    // A spread band's pixel is whole vectors already, each input value as one.
+    if (kernels::DirectBroadcasts(pass, lanes)) per_call = std::min(tiles, CeilDiv(kBandChannels, pass.cpg));
+    calls = CeilDiv(tiles, per_call);
+  }
+  // The tiles of call `call`: [first, first + count).
+  int64_t first(int64_t call) const { return call * per_call; }
+  int64_t count(int64_t call) const { return std::min(per_call, tiles - first(call)); }
+};
 
 kernels::DirectGeometry DirectGeometryOf(const Conv2dGeometry& g) {
   kernels::DirectGeometry d;
@@ -79,6 +96,8 @@ class DirectWeights final : public WeightsPacking {
   }
 
   int64_t ldw() const { return packed_ ? width_ : pass_out_; }
+  // From one tile's weights to the next's.
+  int64_t step() const { return packed_ ? block_ : width_; }
   int64_t packed_floats() const override { return packed_ ? block_ * (pass_out_ / width_) : 0; }
   void Pack(int workers, const float* weights, float* packed) const override {
     ForEachElement(workers, [&](int64_t f, int64_t k) { packed[k] = weights[f]; });
@@ -94,7 +113,7 @@ class DirectWeights final : public WeightsPacking {
   // The weights of tile `tile` (counted in tiles, not groups) of the kernels' layout `weights`.
   template <class T>
   T* Tile(T* weights, int64_t tile) const {
-    return weights + tile * (packed_ ? block_ : width_);
+    return weights + tile * step();
   }
   // A tile's gradient, set to zero.
   void ZeroTile(float* tile) const {
@@ -134,23 +153,25 @@ class DirectWeights final : public WeightsPacking {
   std::vector<int64_t> column_;
 };
 
-// Forward, and backprop-input as the mirrored forward pass: each task computes its rows of one group's outputs.
+// Forward, and backprop-input as the mirrored forward pass: each task computes its rows of a chunk of tiles.
 class DirectProduct final : public Executable {
  public:
   DirectProduct(const Problem& p, WorkspaceLayout* layout)
       : g_(p.geometry), forward_(p.direction == Direction::kForward),
         dg_(forward_ ? DirectGeometryOf(g_) : Mirrored(DirectGeometryOf(g_))),
-        lanes_(static_cast<int64_t>(p.kernels.lanes)), groups_per_task_(kernels::DirectGroupsPerTile(dg_, lanes_)),
-        weights_(g_, dg_, groups_per_task_, !forward_), epilogue_(p.post_ops) {
+        lanes_(static_cast<int64_t>(p.kernels.lanes)), groups_per_tile_(kernels::DirectGroupsPerTile(dg_, lanes_)),
+        chunks_(dg_, g_.groups, lanes_), weights_(g_, dg_, groups_per_tile_, !forward_), epilogue_(p.post_ops) {
     weights_.Book(layout, p.prepacked_weights);
     rows_per_task_ = std::min(dg_.out_h, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, dg_.out_w))));
-    const int64_t band = kernels::DirectBandOf(dg_, rows_per_task_, lanes_).floats(dg_.cpg);
+    const int64_t band = kernels::DirectBandOf(dg_, rows_per_task_, chunks_.per_call, lanes_).floats();
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
-    epilogue_.BookSaved(layout, rows_per_task_ * dg_.out_w * groups_per_task_ * dg_.opg);
-    set_tasks(TaskSpace({g_.batch, CeilDiv(dg_.out_h, rows_per_task_), g_.groups / groups_per_task_}));
+    epilogue_.BookSaved(layout, rows_per_task_ * dg_.out_w * chunks_.per_call * groups_per_tile_ * dg_.opg);
+    set_tasks(TaskSpace({g_.batch, CeilDiv(dg_.out_h, rows_per_task_), chunks_.calls}));
   }
   std::string Describe() const override {
-    return StrCat("of ", rows_per_task_, " rows x ", groups_per_task_ == 1 ? "one group" : StrCat(groups_per_task_, " groups spread over a vector"),
+    return StrCat("of ", rows_per_task_, " rows x ",
+                  groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
+                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
                   forward_ ? "" : ", as a forward pass with the filter reversed");
   }
   const WeightsPacking* weights_packing() const override { return &weights_; }
@@ -164,14 +185,15 @@ class DirectProduct final : public Executable {
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
       const TaskSpace::Digits d = tasks().Decode(task);
       const Range rows = BlockOf(d[1], rows_per_task_, dg_.out_h);
-      const int64_t first_channel = d[2] * groups_per_task_ * dg_.opg;
+      const int64_t tile = chunks_.first(d[2]), tiles = chunks_.count(d[2]);
+      const int64_t first_channel = tile * groups_per_tile_ * dg_.opg;
       const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out + d[0] * out_image, dg_.out_h * dg_.out_w,
                                              dg_.out_channels, Range{rows.begin * dg_.out_w, rows.end * dg_.out_w},
-                                             first_channel, groups_per_task_ * dg_.opg);
+                                             first_channel, tiles * groups_per_tile_ * dg_.opg);
       epilogue_.Around(ctx.workspace, worker, block, BlockBias(io.bias, first_channel), [&] {
-        ctx.kernels.direct_forward_nhwc(dg_, {rows.begin, rows.end, d[2] * groups_per_task_}, in + d[0] * in_image,
-                                        weights_.Tile(w, d[2]), weights_.ldw(), out + d[0] * out_image,
-                                        ctx.workspace.Get<float>(kBand, worker));
+        ctx.kernels.direct_forward_nhwc(dg_, {rows.begin, rows.end, tile * groups_per_tile_, tiles},
+                                        in + d[0] * in_image, weights_.Tile(w, tile), weights_.ldw(), weights_.step(),
+                                        out + d[0] * out_image, ctx.workspace.Get<float>(kBand, worker));
       });
     });
   }
@@ -180,27 +202,28 @@ class DirectProduct final : public Executable {
   const Conv2dGeometry& g_;
   bool forward_;
   kernels::DirectGeometry dg_;
-  int64_t lanes_, groups_per_task_;
+  int64_t lanes_, groups_per_tile_;
+  TileChunks chunks_;
   DirectWeights weights_;
   Epilogue epilogue_;
   int64_t rows_per_task_ = 1;
 };
 
-// Backprop-filter: each task owns one group's weights and sums images, then rows, then columns.
+// Backprop-filter: each task owns a chunk of tiles' weights and sums images, then rows, then columns.
 class DirectFilter final : public Executable {
  public:
   DirectFilter(const Problem& p, WorkspaceLayout* layout)
-      : g_(p.geometry), dg_(DirectGeometryOf(g_)),
-        groups_per_task_(kernels::DirectGroupsPerTile(dg_, static_cast<int64_t>(p.kernels.lanes))),
-        weights_(g_, dg_, groups_per_task_, false) {
+      : g_(p.geometry), dg_(DirectGeometryOf(g_)), lanes_(static_cast<int64_t>(p.kernels.lanes)),
+        groups_per_tile_(kernels::DirectGroupsPerTile(dg_, lanes_)), chunks_(dg_, g_.groups, lanes_),
+        weights_(g_, dg_, groups_per_tile_, false) {
     weights_.Book(layout, false);
-    const int64_t band =
-        kernels::DirectBandOf(dg_, std::min(kFilterRows, dg_.out_h), static_cast<int64_t>(p.kernels.lanes)).floats(dg_.cpg);
+    const int64_t band = kernels::DirectBandOf(dg_, std::min(kFilterRows, dg_.out_h), chunks_.per_call, lanes_).floats();
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
-    set_tasks(TaskSpace({g_.groups / groups_per_task_}));
+    set_tasks(TaskSpace({chunks_.calls}));
   }
   std::string Describe() const override {
-    return groups_per_task_ == 1 ? "of one group" : StrCat("of ", groups_per_task_, " groups spread over a vector");
+    return StrCat("of ", groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
+                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "");
   }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
@@ -208,14 +231,14 @@ class DirectFilter final : public Executable {
     const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
     const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
-      const int64_t group = task * groups_per_task_;
-      float* tile = weights_.Tile(gradient, task);
-      weights_.ZeroTile(tile);
+      const int64_t tile = chunks_.first(task), tiles = chunks_.count(task);
+      for (int64_t k = 0; k < tiles; ++k) weights_.ZeroTile(weights_.Tile(gradient, tile + k));
       for (int64_t n = 0; n < g_.batch; ++n) {
         for (int64_t r = 0; r < dg_.out_h; r += kFilterRows) {
-          ctx.kernels.direct_backprop_filter_nhwc(dg_, {r, std::min(dg_.out_h, r + kFilterRows), group},
-                                                  io.src + n * src_image, io.diff_dst + n * dst_image, weights_.ldw(),
-                                                  tile, ctx.workspace.Get<float>(kBand, worker));
+          ctx.kernels.direct_backprop_filter_nhwc(
+              dg_, {r, std::min(dg_.out_h, r + kFilterRows), tile * groups_per_tile_, tiles}, io.src + n * src_image,
+              io.diff_dst + n * dst_image, weights_.ldw(), weights_.step(), weights_.Tile(gradient, tile),
+              ctx.workspace.Get<float>(kBand, worker));
         }
       }
     });
@@ -225,7 +248,8 @@ class DirectFilter final : public Executable {
  private:
   const Conv2dGeometry& g_;
   kernels::DirectGeometry dg_;
-  int64_t groups_per_task_;
+  int64_t lanes_, groups_per_tile_;
+  TileChunks chunks_;
   DirectWeights weights_;
 };
 

@@ -48,16 +48,16 @@ HWY_INLINE void SpreadPixel(D d, const DirectGeometry& g, const float* HWY_RESTR
   }
 }
 
-// The tile's band: the group's input channels, zero-padded, one float or one spread vector each (direct.h).
+// The tiles' band: their input channels, zero-padded, one float or one spread vector each (direct.h).
 template <class D>
 HWY_INLINE void BuildDirectBand(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                 const float* HWY_RESTRICT src, float* HWY_RESTRICT band) {
-  const int64_t cpg = g.cpg, c0 = t.group * cpg, pixel = cpg * b.depth;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), cpg = g.cpg, c0 = t.group * cpg, pixel = b.pixel;
+  const int64_t tile_in = DirectGroupsPerTile(g, n) * cpg, channels = t.tiles * tile_in;
   const hn::RebindToSigned<D> di;
   HWY_ALIGN int32_t base_lanes[HWY_MAX_BYTES / sizeof(float)];
-  for (size_t l = 0; l < hn::Lanes(d); ++l) base_lanes[l] = static_cast<int32_t>(static_cast<int64_t>(l) / g.opg * cpg);
+  for (int64_t l = 0; l < n; ++l) base_lanes[l] = static_cast<int32_t>(l / g.opg * cpg);
   const auto base = hn::Load(di, base_lanes);
-  const bool whole_vector = c0 + static_cast<int64_t>(hn::Lanes(d)) <= g.in_channels;
   for (int64_t r = 0; r < b.rows; ++r) {
     const int64_t ih = t.row0 * g.stride_h - g.pad_top + r;
     float* out = band + r * b.width * pixel;
@@ -70,11 +70,16 @@ HWY_INLINE void BuildDirectBand(D d, const DirectGeometry& g, const DirectTile& 
     ZeroRun(out, static_cast<size_t>(q0 * pixel));
     const float* in = src + (ih * g.in_w + q0 - g.pad_left) * g.in_channels + c0;
     if (b.depth > 1) {
-      for (int64_t q = q0; q < q1; ++q, in += g.in_channels) SpreadPixel(d, g, in, base, whole_vector, out + q * pixel);
-    } else if (cpg == g.in_channels) {  // one group: whole pixels, one copy
-      CopyRun(in, out + q0 * cpg, static_cast<size_t>((q1 - q0) * cpg));
+      for (int64_t q = q0; q < q1; ++q, in += g.in_channels) {
+        for (int64_t k = 0; k < t.tiles; ++k) {
+          const bool whole_vector = c0 + k * tile_in + n <= g.in_channels;
+          SpreadPixel(d, g, in + k * tile_in, base, whole_vector, out + q * pixel + k * cpg * b.depth);
+        }
+      }
+    } else if (channels == g.in_channels) {  // every channel: whole pixels, one copy
+      CopyRun(in, out + q0 * pixel, static_cast<size_t>((q1 - q0) * pixel));
     } else {
-      for (int64_t q = q0; q < q1; ++q, in += g.in_channels) CopyRun(in, out + q * cpg, static_cast<size_t>(cpg));
+      for (int64_t q = q0; q < q1; ++q, in += g.in_channels) CopyRun(in, out + q * pixel, static_cast<size_t>(pixel));
     }
     ZeroRun(out + q1 * pixel, static_cast<size_t>((b.width - q1) * pixel));
   }
@@ -93,13 +98,13 @@ HWY_INLINE hn::Vec<D> BandVector(D d, const float* HWY_RESTRICT at) {
 template <int T, int V, bool kSpread, class D>
 HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, const float* HWY_RESTRICT at,
                              const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[T][V]) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), element = b.depth, step = g.stride_w * g.cpg * element;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), element = b.depth, step = g.stride_w * b.pixel;
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
     Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::Zero(d); });
   });
   for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
     for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-      const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * g.cpg * element;
+      const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel;
       const float* wt = w + (kh * g.kernel_w + kw) * g.cpg * ldw;
       for (int64_t ic = 0; ic < g.cpg; ++ic, x += element, wt += ldw) {
         hn::Vec<D> wv[V];
@@ -121,7 +126,7 @@ HWY_INLINE void DirectPixelTile(D d, const DirectGeometry& g, const DirectBand& 
                            int64_t ldw, float* HWY_RESTRICT dst, int64_t o, int64_t oh, int64_t ow0) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d));
   hn::Vec<D> acc[T][V];
-  DirectPixels<T, V, kSpread>(d, g, b, row + ow0 * g.stride_w * g.cpg * b.depth, w, ldw, acc);
+  DirectPixels<T, V, kSpread>(d, g, b, row + ow0 * g.stride_w * b.pixel, w, ldw, acc);
   const int64_t pixels = std::min(static_cast<int64_t>(T), g.out_w - ow0);
   float* out = dst + (oh * g.out_w + ow0) * g.out_channels + o;
   Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
@@ -135,7 +140,7 @@ HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile
   constexpr int T = (HWY_MAX_BYTES >= 64 ? 16 : 8) / V;  // accumulators (direct.h)
   constexpr int64_t kHalf = T / 2;
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
-    const float* row = band + (oh - t.row0) * g.stride_h * b.width * g.cpg * b.depth;
+    const float* row = band + (oh - t.row0) * g.stride_h * b.width * b.pixel;
     int64_t ow0 = 0;
     for (; ow0 + kHalf < g.out_w; ow0 += T) DirectPixelTile<T, V, kSpread>(d, g, b, row, w, ldw, dst, o, oh, ow0);
     // A short end in a half tile: 56 columns compute 56, not 64 (10% faster on ResNeXt's 56-wide layers).
@@ -143,31 +148,50 @@ HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile
   }
 }
 
-HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
-                                    const float* HWY_RESTRICT weights, int64_t ldw, float* HWY_RESTRICT dst,
-                                    float* HWY_RESTRICT scratch) {
-  const hn::ScalableTag<float> d;
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, n);
-  BuildDirectBand(d, g, t, b, src, scratch);
-  if (b.depth > 1) {  // spread: one vector over the tile's groups
-    DirectForwardRows<1, true>(d, g, t, b, scratch, weights, ldw, dst, t.group * g.opg);
-    return;
-  }
-  const int64_t vectors = g.opg / n;
+// One tile's groups in broadcast mode, over vectors of d from output channel o0: four, two or one at a time.
+template <class D>
+HWY_INLINE void DirectForwardVectors(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                     const float* band, const float* HWY_RESTRICT weights, int64_t ldw,
+                                     float* HWY_RESTRICT dst, int64_t o0) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), vectors = g.opg / n;
   for (int64_t v = 0; v < vectors;) {
-    const int64_t o = t.group * g.opg + v * n, left = vectors - v;
+    const int64_t o = o0 + v * n, left = vectors - v;
     const float* w = weights + v * n;
     if (left >= 4 && HWY_MAX_BYTES >= 64) {  // four vectors of two pixels: 32 registers' targets only
-      DirectForwardRows<4, false>(d, g, t, b, scratch, w, ldw, dst, o);
+      DirectForwardRows<4, false>(d, g, t, b, band, w, ldw, dst, o);
       v += 4;
     } else if (left >= 2) {
-      DirectForwardRows<2, false>(d, g, t, b, scratch, w, ldw, dst, o);
+      DirectForwardRows<2, false>(d, g, t, b, band, w, ldw, dst, o);
       v += 2;
     } else {
-      DirectForwardRows<1, false>(d, g, t, b, scratch, w, ldw, dst, o);
+      DirectForwardRows<1, false>(d, g, t, b, band, w, ldw, dst, o);
       v += 1;
     }
+  }
+}
+
+HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                    const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
+                                    float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
+  const hn::ScalableTag<float> d;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), groups_per_tile = DirectGroupsPerTile(g, n);
+  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
+  BuildDirectBand(d, g, t, b, src, scratch);
+  for (int64_t k = 0; k < t.tiles; ++k) {
+    const float* band = scratch + k * g.cpg * b.depth;
+    const float* w = weights + k * weights_step;
+    const int64_t o0 = (t.group + k * groups_per_tile) * g.opg;
+    if (b.depth > 1) {  // spread: one vector over the tile's groups
+      DirectForwardRows<1, true>(d, g, t, b, band, w, ldw, dst, o0);
+      continue;
+    }
+    if constexpr (HWY_MAX_BYTES >= 64) {  // only targets of 16 lanes or more halve (direct.h)
+      if (DirectHalves(g, n)) {
+        DirectForwardVectors(hn::Half<decltype(d)>(), g, t, b, band, w, ldw, dst, o0);
+        continue;
+      }
+    }
+    DirectForwardVectors(d, g, t, b, band, w, ldw, dst, o0);
   }
 }
 
@@ -182,7 +206,7 @@ template <int R, int Q, int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                  const float* band, const float* HWY_RESTRICT diff_dst, int64_t ldw,
                                  float* HWY_RESTRICT dw, int64_t tap0, int64_t ic0, int64_t o) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = g.cpg * b.depth;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.pixel;
   hn::Vec<D> acc[R][Q][V];
   int64_t offset[R];  // where tap r reads the band, from the pixel's first tap
   auto weights = [&](int64_t r, int64_t q) { return dw + ((tap0 + r) * g.cpg + ic0 + q) * ldw; };
@@ -251,28 +275,47 @@ HWY_INLINE void DirectFilterPasses(D d, const DirectGeometry& g, const DirectTil
   if (ic < g.cpg) DirectFilterTaps<1, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, ic, o);
 }
 
-HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
-                                           const float* HWY_RESTRICT diff_dst, int64_t ldw,
-                                           float* HWY_RESTRICT diff_weights, float* HWY_RESTRICT scratch) {
-  const hn::ScalableTag<float> d;
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
-  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, n);
-  BuildDirectBand(d, g, t, b, src, scratch);
-  if (b.depth > 1) {
-    DirectFilterPasses<1, true>(d, g, t, b, scratch, diff_dst, ldw, diff_weights, t.group * g.opg);
-    return;
-  }
-  const int64_t vectors = g.opg / n;
+// Broadcast mode over vectors of d, from output channel o0: two or one at a time.
+template <class D>
+HWY_INLINE void DirectFilterVectors(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                    const float* band, const float* HWY_RESTRICT diff_dst, int64_t ldw,
+                                    float* HWY_RESTRICT diff_weights, int64_t o0) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), vectors = g.opg / n;
   for (int64_t v = 0; v < vectors;) {
-    const int64_t o = t.group * g.opg + v * n;
+    const int64_t o = o0 + v * n;
     float* dw = diff_weights + v * n;
     if (vectors - v >= 2) {
-      DirectFilterPasses<2, false>(d, g, t, b, scratch, diff_dst, ldw, dw, o);
+      DirectFilterPasses<2, false>(d, g, t, b, band, diff_dst, ldw, dw, o);
       v += 2;
     } else {
-      DirectFilterPasses<1, false>(d, g, t, b, scratch, diff_dst, ldw, dw, o);
+      DirectFilterPasses<1, false>(d, g, t, b, band, diff_dst, ldw, dw, o);
       v += 1;
     }
+  }
+}
+
+HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                           const float* HWY_RESTRICT diff_dst, int64_t ldw, int64_t weights_step,
+                                           float* HWY_RESTRICT diff_weights, float* HWY_RESTRICT scratch) {
+  const hn::ScalableTag<float> d;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), groups_per_tile = DirectGroupsPerTile(g, n);
+  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
+  BuildDirectBand(d, g, t, b, src, scratch);
+  for (int64_t k = 0; k < t.tiles; ++k) {
+    const float* band = scratch + k * g.cpg * b.depth;
+    float* dw = diff_weights + k * weights_step;
+    const int64_t o0 = (t.group + k * groups_per_tile) * g.opg;
+    if (b.depth > 1) {
+      DirectFilterPasses<1, true>(d, g, t, b, band, diff_dst, ldw, dw, o0);
+      continue;
+    }
+    if constexpr (HWY_MAX_BYTES >= 64) {  // only targets of 16 lanes or more halve (direct.h)
+      if (DirectHalves(g, n)) {
+        DirectFilterVectors(hn::Half<decltype(d)>(), g, t, b, band, diff_dst, ldw, dw, o0);
+        continue;
+      }
+    }
+    DirectFilterVectors(d, g, t, b, band, diff_dst, ldw, dw, o0);
   }
 }
 

@@ -20,31 +20,34 @@ float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow,
 
 }  // namespace
 
-void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src, const float* w,
-                       int64_t ldw, float* dst, bool fused, int64_t lanes) {
-  const int64_t o0 = t.group * g.opg, o1 = o0 + kernels::DirectGroupsPerTile(g, lanes) * g.opg;
+void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src, const float* weights,
+                       int64_t ldw, int64_t weights_step, float* dst, bool fused, int64_t lanes) {
+  const int64_t width = kernels::DirectGroupsPerTile(g, lanes) * g.opg, o0 = t.group * g.opg, o1 = o0 + t.tiles * width;
   for (int64_t oh = t.row0; oh < t.row1; ++oh)
     for (int64_t ow = 0; ow < g.out_w; ++ow)
       for (int64_t o = o0; o < o1; ++o) {
+        const float* w = weights + (o - o0) / width * weights_step;
+        const int64_t j = (o - o0) % width;
         float acc = 0.0f;
         for (int64_t kh = 0; kh < g.kernel_h; ++kh)
           for (int64_t kw = 0; kw < g.kernel_w; ++kw)
             for (int64_t ic = 0; ic < g.cpg; ++ic) {
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
-              acc = MulAdd(x, w[((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + o - o0], acc, fused);
+              acc = MulAdd(x, w[((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + j], acc, fused);
             }
         dst[(oh * g.out_w + ow) * g.out_channels + o] = acc;
       }
 }
 
 void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src,
-                              const float* diff_dst, int64_t ldw, float* dw, bool fused, int64_t lanes) {
-  const int64_t o0 = t.group * g.opg, o1 = o0 + kernels::DirectGroupsPerTile(g, lanes) * g.opg;
+                              const float* diff_dst, int64_t ldw, int64_t weights_step, float* dw, bool fused,
+                              int64_t lanes) {
+  const int64_t width = kernels::DirectGroupsPerTile(g, lanes) * g.opg, o0 = t.group * g.opg, o1 = o0 + t.tiles * width;
   for (int64_t kh = 0; kh < g.kernel_h; ++kh)
     for (int64_t kw = 0; kw < g.kernel_w; ++kw)
       for (int64_t ic = 0; ic < g.cpg; ++ic)
         for (int64_t o = o0; o < o1; ++o) {
-          float& acc = dw[((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + o - o0];
+          float& acc = dw[(o - o0) / width * weights_step + ((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + (o - o0) % width];
           for (int64_t oh = t.row0; oh < t.row1; ++oh)
             for (int64_t ow = 0; ow < g.out_w; ++ow) {
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);

@@ -13,9 +13,11 @@ namespace reference {
 
 // `lanes`: the vector length of the target emulated, which sets the groups a tile covers.
 void DirectForwardNhwc(const kernels::DirectGeometry& g, const kernels::DirectTile& t, const float* src,
-                       const float* weights, int64_t ldw, float* dst, bool fused, int64_t lanes);
+                       const float* weights, int64_t ldw, int64_t weights_step, float* dst, bool fused,
+                       int64_t lanes);
 void DirectBackpropFilterNhwc(const kernels::DirectGeometry& g, const kernels::DirectTile& t, const float* src,
-                              const float* diff_dst, int64_t ldw, float* diff_weights, bool fused, int64_t lanes);
+                              const float* diff_dst, int64_t ldw, int64_t weights_step, float* diff_weights,
+                              bool fused, int64_t lanes);
 
 }  // namespace reference
 }  // namespace colconv
