@@ -36,11 +36,15 @@ class DirectGridBuilder {
       g.in_h = g.out_h * s - Pick(0, s - 1), g.in_w = g.out_w * s - Pick(0, s - 1);
       g.pad_top = std::max<int64_t>(0, (g.out_h - 1) * s + eff_h - g.in_h) / 2;
       g.pad_left = std::max<int64_t>(0, (g.out_w - 1) * s + eff_w - g.in_w) / 2;
-    } else {  // asymmetric: pads before of 0-3 (at most the filter), the input whatever the output then covers
-      g.pad_top = Pick(0, std::min<int64_t>(3, eff_h - 1)), g.pad_left = Pick(0, std::min<int64_t>(3, eff_w - 1));
+    } else {  // asymmetric: pads before of -2 to 3 (at most the filter; a phase of backprop-input can start inside
+              // its input), the input whatever the output then covers
+      g.pad_top = Pick(-2, std::min<int64_t>(3, eff_h - 1)), g.pad_left = Pick(-2, std::min<int64_t>(3, eff_w - 1));
       g.in_h = std::max<int64_t>(1, (g.out_h - 1) * s + eff_h - g.pad_top - Pick(0, std::min<int64_t>(3, eff_h - 1)));
       g.in_w = std::max<int64_t>(1, (g.out_w - 1) * s + eff_w - g.pad_left - Pick(0, std::min<int64_t>(3, eff_w - 1)));
     }
+    // The result whole, or every second pixel of every second row (a phase of backprop-input at stride 2).
+    const int64_t phase_stride = Pick(1, 2);
+    g.out_pixel = g.out_channels * phase_stride, g.out_row = g.out_w * g.out_pixel * phase_stride;
     const int64_t r0 = Pick(0, g.out_h - 1), first = Pick(0, groups / per_tile - 1);
     c.tile = {r0, Pick(r0 + 1, g.out_h), per_tile * first, Pick(1, groups / per_tile - first)};
     // Tiles side by side in rows of ldw (HWIO's own layout), or one block after another (a packed copy).
@@ -65,6 +69,7 @@ std::string DirectCase::Describe() const {
   return StrCat("groups of ", g.cpg, " -> ", g.opg, " channels, ", g.in_channels, " -> ", g.out_channels, " input ",
                 g.in_h, "x", g.in_w, " output ", g.out_h, "x", g.out_w, " kernel ", g.kernel_h, "x", g.kernel_w,
                 " stride ", g.stride_h, " dilation ", g.dilation_h, " pads top ", g.pad_top, " left ", g.pad_left,
+                " result pixel stride ", g.out_pixel, " row stride ", g.out_row,
                 " tile rows [", tile.row0, ",", tile.row1, ") from group ", tile.group, ", ", tile.tiles,
                 " tiles, ldw ", ldw, " weights step ", weights_step);
 }
@@ -115,7 +120,7 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   call.seed = static_cast<uint64_t>(index);
   call.side = index % 2;
   const size_t src = static_cast<size_t>(g.in_h * g.in_w * g.in_channels);
-  const size_t dst = static_cast<size_t>(g.out_h * g.out_w * g.out_channels);
+  const size_t dst = static_cast<size_t>((g.out_h - 1) * g.out_row + (g.out_w - 1) * g.out_pixel + g.out_channels);
   // The tiles' weights: rows of ldw floats, the last tile's last row ending at its last output (the guard page
   // there).
   const size_t weights = static_cast<size_t>((c.tile.tiles - 1) * c.weights_step +

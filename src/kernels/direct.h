@@ -23,7 +23,10 @@ namespace kernels {
 // One image of a grouped convolution as the direct kernels see it.
 struct DirectGeometry {
   int64_t in_channels = 0;   // the source's pixel stride
-  int64_t out_channels = 0;  // the result's pixel stride
+  int64_t out_channels = 0;
+  // The result's pixel and row strides in floats: out_channels and out_w * out_channels, or for a phase of
+  // backprop-input (src/algorithms/direct_nhwc.cc) every stride-th pixel of every stride-th row.
+  int64_t out_pixel = 0, out_row = 0;
   int64_t cpg = 1, opg = 1;  // input and output channels per group
   int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
   int64_t kernel_h = 1, kernel_w = 1;

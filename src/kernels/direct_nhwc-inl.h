@@ -128,9 +128,9 @@ HWY_INLINE void DirectPixelTile(D d, const DirectGeometry& g, const DirectBand& 
   hn::Vec<D> acc[T][V];
   DirectPixels<T, V, kSpread>(d, g, b, row + ow0 * g.stride_w * b.pixel, w, ldw, acc);
   const int64_t pixels = std::min(static_cast<int64_t>(T), g.out_w - ow0);
-  float* out = dst + (oh * g.out_w + ow0) * g.out_channels + o;
+  float* out = dst + oh * g.out_row + ow0 * g.out_pixel + o;
   Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
-    if (p < pixels) Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p][v], d, out + p * g.out_channels + v * n); });
+    if (p < pixels) Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p][v], d, out + p * g.out_pixel + v * n); });
   });
 }
 
@@ -218,8 +218,8 @@ HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile&
   }
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
     const float* row = band + (oh - t.row0) * g.stride_h * b.width * pixel;
-    const float* dy = diff_dst + oh * g.out_w * g.out_channels + o;
-    for (int64_t ow = 0; ow < g.out_w; ++ow, dy += g.out_channels) {
+    const float* dy = diff_dst + oh * g.out_row + o;
+    for (int64_t ow = 0; ow < g.out_w; ++ow, dy += g.out_pixel) {
       hn::Vec<D> y[V];
       Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { y[v] = hn::LoadU(d, dy + v * n); });
       const float* x = row + ow * g.stride_w * pixel;

@@ -35,7 +35,7 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
               acc = MulAdd(x, w[((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + j], acc, fused);
             }
-        dst[(oh * g.out_w + ow) * g.out_channels + o] = acc;
+        dst[oh * g.out_row + ow * g.out_pixel + o] = acc;
       }
 }
 
@@ -51,7 +51,7 @@ void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile
           for (int64_t oh = t.row0; oh < t.row1; ++oh)
             for (int64_t ow = 0; ow < g.out_w; ++ow) {
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
-              acc = MulAdd(x, diff_dst[(oh * g.out_w + ow) * g.out_channels + o], acc, fused);
+              acc = MulAdd(x, diff_dst[oh * g.out_row + ow * g.out_pixel + o], acc, fused);
             }
         }
 }
