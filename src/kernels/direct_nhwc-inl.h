@@ -91,6 +91,33 @@ HWY_INLINE hn::Vec<D> BandVector(D d, const float* HWY_RESTRICT at) {
   return kSpread ? hn::LoadU(d, at) : hn::Set(d, *at);
 }
 
+// Builds a call's band, then runs each of its tiles in its mode: spread(d, b, band, k, o0) over spread vectors, or
+// broadcast(tag, b, band, k, o0) over whole vectors or halves (direct.h), band pointing at tile k's channels and o0
+// its first output channel.
+template <class Spread, class Broadcast>
+HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                  float* HWY_RESTRICT scratch, const Spread& spread, const Broadcast& broadcast) {
+  const hn::ScalableTag<float> d;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), groups_per_tile = DirectGroupsPerTile(g, n);
+  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
+  BuildDirectBand(d, g, t, b, src, scratch);
+  for (int64_t k = 0; k < t.tiles; ++k) {
+    const float* band = scratch + k * g.cpg * b.depth;
+    const int64_t o0 = (t.group + k * groups_per_tile) * g.opg;
+    if (b.depth > 1) {
+      spread(d, b, band, k, o0);
+      continue;
+    }
+    if constexpr (HWY_MAX_BYTES >= 64) {  // only targets of 16 lanes or more halve (direct.h)
+      if (DirectHalves(g, n)) {
+        broadcast(hn::Half<decltype(d)>(), b, band, k, o0);
+        continue;
+      }
+    }
+    broadcast(d, b, band, k, o0);
+  }
+}
+
 // ---- Forward ------------------------------------------------------------------------------------------------
 
 // T output pixels from band column `at` (the input under their first tap), V output vectors from weight column o:
@@ -173,26 +200,14 @@ HWY_INLINE void DirectForwardVectors(D d, const DirectGeometry& g, const DirectT
 HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
                                     const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
                                     float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
-  const hn::ScalableTag<float> d;
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), groups_per_tile = DirectGroupsPerTile(g, n);
-  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
-  BuildDirectBand(d, g, t, b, src, scratch);
-  for (int64_t k = 0; k < t.tiles; ++k) {
-    const float* band = scratch + k * g.cpg * b.depth;
-    const float* w = weights + k * weights_step;
-    const int64_t o0 = (t.group + k * groups_per_tile) * g.opg;
-    if (b.depth > 1) {  // spread: one vector over the tile's groups
-      DirectForwardRows<1, true>(d, g, t, b, band, w, ldw, dst, o0);
-      continue;
-    }
-    if constexpr (HWY_MAX_BYTES >= 64) {  // only targets of 16 lanes or more halve (direct.h)
-      if (DirectHalves(g, n)) {
-        DirectForwardVectors(hn::Half<decltype(d)>(), g, t, b, band, w, ldw, dst, o0);
-        continue;
-      }
-    }
-    DirectForwardVectors(d, g, t, b, band, w, ldw, dst, o0);
-  }
+  ForEachTileOfBand(
+      g, t, src, scratch,
+      [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
+        DirectForwardRows<1, true>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
+      },
+      [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
+        DirectForwardVectors(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
+      });
 }
 
 // ---- Backprop-filter ----------------------------------------------------------------------------------------
@@ -297,26 +312,14 @@ HWY_INLINE void DirectFilterVectors(D d, const DirectGeometry& g, const DirectTi
 HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
                                            const float* HWY_RESTRICT diff_dst, int64_t ldw, int64_t weights_step,
                                            float* HWY_RESTRICT diff_weights, float* HWY_RESTRICT scratch) {
-  const hn::ScalableTag<float> d;
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), groups_per_tile = DirectGroupsPerTile(g, n);
-  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
-  BuildDirectBand(d, g, t, b, src, scratch);
-  for (int64_t k = 0; k < t.tiles; ++k) {
-    const float* band = scratch + k * g.cpg * b.depth;
-    float* dw = diff_weights + k * weights_step;
-    const int64_t o0 = (t.group + k * groups_per_tile) * g.opg;
-    if (b.depth > 1) {
-      DirectFilterPasses<1, true>(d, g, t, b, band, diff_dst, ldw, dw, o0);
-      continue;
-    }
-    if constexpr (HWY_MAX_BYTES >= 64) {  // only targets of 16 lanes or more halve (direct.h)
-      if (DirectHalves(g, n)) {
-        DirectFilterVectors(hn::Half<decltype(d)>(), g, t, b, band, diff_dst, ldw, dw, o0);
-        continue;
-      }
-    }
-    DirectFilterVectors(d, g, t, b, band, diff_dst, ldw, dw, o0);
-  }
+  ForEachTileOfBand(
+      g, t, src, scratch,
+      [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
+        DirectFilterPasses<1, true>(d, g, t, b, band, diff_dst, ldw, diff_weights + k * weights_step, o0);
+      },
+      [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
+        DirectFilterVectors(d, g, t, b, band, diff_dst, ldw, diff_weights + k * weights_step, o0);
+      });
 }
 
 }  // namespace HWY_NAMESPACE
