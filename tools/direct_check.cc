@@ -133,7 +133,9 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   call.in0 = src, call.in1 = weights, call.out = dst, call.accumulate = false;
   CheckBitExact(
       call,
-      [&](const float* x, const float* w, float* y, float* s) { table.direct_forward_nhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, s); },
+      [&](const float* x, const float* w, float* y, float* s) {
+        table.direct_forward_nhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, s);
+      },
       [&](const float* x, const float* w, float* y) {
         reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
       },

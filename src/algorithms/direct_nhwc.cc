@@ -119,7 +119,8 @@ std::vector<Pass> PassesOf(const Conv2dGeometry& g, bool forward, std::string* w
       p.dst_offset = (ph * g.width.input + pw) * g.in_channels;
       for (int64_t a = 0; a < h.taps; ++a) {
         for (int64_t b = 0; b < w.taps; ++b) {
-          const int64_t kh = h.first_tap + h.tap_step * (h.taps - 1 - a), kw = w.first_tap + w.tap_step * (w.taps - 1 - b);
+          const int64_t kh = h.first_tap + h.tap_step * (h.taps - 1 - a);
+          const int64_t kw = w.first_tap + w.tap_step * (w.taps - 1 - b);
           p.filter_taps.push_back(kh * g.width.filter + kw);
         }
       }
@@ -211,7 +212,8 @@ class DirectWeights final : public WeightsPacking {
         const int64_t column = column_[static_cast<size_t>(tile * width_ + j)];
         const int64_t block = offset_[pass] + tile * block_[pass] + j;
         auto one = [&](int64_t tap, int64_t ic) {
-          copy(column + taps[static_cast<size_t>(tap)] * tap_scale_ + ic * ic_scale_, block + (tap * pass_cpg_ + ic) * width_);
+          copy(column + taps[static_cast<size_t>(tap)] * tap_scale_ + ic * ic_scale_,
+               block + (tap * pass_cpg_ + ic) * width_);
         };
         if (ic_scale_ == 1) {
           for (int64_t tap = 0; tap < pass_taps; ++tap)
@@ -248,7 +250,8 @@ class DirectProduct final : public Executable {
     result_w_ = forward_ ? g_.width.output : g_.width.input;
     int64_t pass_rows = 0;
     for (const Pass& pass : passes_) pass_rows = std::max(pass_rows, pass.g.out_h);
-    rows_per_task_ = std::min(pass_rows, std::max<int64_t>(1, CeilDiv(kTaskPixels, std::max<int64_t>(1, result_w_ * phase_rows_))));
+    const int64_t task_rows = CeilDiv(kTaskPixels, std::max<int64_t>(1, result_w_ * phase_rows_));
+    rows_per_task_ = std::min(pass_rows, std::max<int64_t>(1, task_rows));
     int64_t band = 0;
     for (const Pass& pass : passes_) {
       band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes_).floats());
@@ -319,7 +322,8 @@ class DirectFilter final : public Executable {
         lanes_(static_cast<int64_t>(p.kernels.lanes)), groups_per_tile_(kernels::DirectGroupsPerTile(dg_, lanes_)),
         chunks_(dg_, g_.groups, lanes_), weights_(g_, passes_, groups_per_tile_, false) {
     weights_.Book(layout, false);
-    const int64_t band = kernels::DirectBandOf(dg_, std::min(kFilterRows, dg_.out_h), chunks_.per_call, lanes_).floats();
+    const int64_t band =
+        kernels::DirectBandOf(dg_, std::min(kFilterRows, dg_.out_h), chunks_.per_call, lanes_).floats();
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     set_tasks(TaskSpace({chunks_.calls}));
   }

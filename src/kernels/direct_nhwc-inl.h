@@ -157,7 +157,9 @@ HWY_INLINE void DirectPixelTile(D d, const DirectGeometry& g, const DirectBand& 
   const int64_t pixels = std::min(static_cast<int64_t>(T), g.out_w - ow0);
   float* out = dst + oh * g.out_row + ow0 * g.out_pixel + o;
   Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
-    if (p < pixels) Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p][v], d, out + p * g.out_pixel + v * n); });
+    if (p < pixels) {
+      Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { hn::StoreU(acc[p][v], d, out + p * g.out_pixel + v * n); });
+    }
   });
 }
 
@@ -227,7 +229,8 @@ HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile&
   auto weights = [&](int64_t r, int64_t q) { return dw + ((tap0 + r) * g.cpg + ic0 + q) * ldw; };
   for (int r = 0; r < R; ++r) {
     const int64_t tap = tap0 + r;
-    offset[r] = ((tap / g.kernel_w) * g.dilation_h * b.width + (tap % g.kernel_w) * g.dilation_w) * pixel + ic0 * b.depth;
+    offset[r] =
+        ((tap / g.kernel_w) * g.dilation_h * b.width + (tap % g.kernel_w) * g.dilation_w) * pixel + ic0 * b.depth;
     for (int q = 0; q < Q; ++q)
       for (int v = 0; v < V; ++v) acc[r][q][v] = hn::LoadU(d, weights(r, q) + v * n);
   }
@@ -263,7 +266,9 @@ HWY_INLINE void DirectFilterTaps(D d, const DirectGeometry& g, const DirectTile&
   constexpr int R = kDirectFilterSums / (Q * V) > 0 ? kDirectFilterSums / (Q * V) : 1;
   const int64_t taps = g.kernel_h * g.kernel_w;
   int64_t tap = 0;
-  for (; tap + R <= taps; tap += R) DirectFilterPass<R, Q, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, tap, ic0, o);
+  for (; tap + R <= taps; tap += R) {
+    DirectFilterPass<R, Q, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, tap, ic0, o);
+  }
   for (; tap < taps; ++tap) DirectFilterPass<1, Q, V, kSpread>(d, g, t, b, band, diff_dst, ldw, dw, tap, ic0, o);
 }
 

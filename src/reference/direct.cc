@@ -47,7 +47,8 @@ void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile
     for (int64_t kw = 0; kw < g.kernel_w; ++kw)
       for (int64_t ic = 0; ic < g.cpg; ++ic)
         for (int64_t o = o0; o < o1; ++o) {
-          float& acc = dw[(o - o0) / width * weights_step + ((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + (o - o0) % width];
+          float& acc =
+              dw[(o - o0) / width * weights_step + ((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + (o - o0) % width];
           for (int64_t oh = t.row0; oh < t.row1; ++oh)
             for (int64_t ow = 0; ow < g.out_w; ++ow) {
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
