@@ -182,30 +182,32 @@ void CheckCase(const kernels::KernelTable& table, const KernelCase& c, int index
 
 namespace {
 
-// The transposes both ways, on planes and channel counts around the 4x4 blocks and the 64-pixel strips, each
-// with its guard page after the buffers' ends and before their starts. Returns the number of shapes.
+// The transpose on sizes around the 4x4 blocks and the 64-column strips, with rows packed or strided on either
+// side (the planes and pixels of an image, a block of a filter), each with its guard page after the buffers' ends
+// and before their starts; the gaps between strided rows must stay untouched. Returns the number of shapes.
 int CheckTransposes(const kernels::KernelTable& table, std::vector<std::string>* failures) {
   int shapes = 0;
-  for (int64_t plane : {1, 3, 4, 7, 64, 67, 130}) {
-    for (int64_t channels : {1, 2, 4, 5, 16, 19}) {
-      const size_t n = static_cast<size_t>(plane * channels);
-      const std::string shape = StrCat(" plane ", plane, " channels ", channels);
-      for (int side = 0; side < 2; ++side) {
-        const uint64_t seed = static_cast<uint64_t>(shapes * 2 + side);
-        const auto to_pixels = [&](const float* in, const float*, float* out, float*) {
-          table.planes_to_pixels(in, plane, channels, out);
-        };
-        const auto to_planes = [&](const float* in, const float*, float* out, float*) {
-          table.pixels_to_planes(in, plane, channels, out);
-        };
-        CheckBitExact({StrCat(table.target_name, " planes to pixels", shape), n, 1, n, 0, false, seed, side}, to_pixels,
-                      [&](const float* in, const float*, float* out) { reference::PlanesToPixels(in, plane, channels, out); },
-                      failures);
-        CheckBitExact({StrCat(table.target_name, " pixels to planes", shape), n, 1, n, 0, false, seed, side}, to_planes,
-                      [&](const float* in, const float*, float* out) { reference::PixelsToPlanes(in, plane, channels, out); },
-                      failures);
+  for (int64_t rows : {1, 3, 4, 7, 64, 67, 130}) {
+    for (int64_t columns : {1, 2, 4, 5, 16, 19}) {
+      for (int gaps = 0; gaps < 2; ++gaps) {
+        const int64_t from_stride = columns + gaps * 3, to_stride = rows + gaps * 5;
+        const size_t in = static_cast<size_t>((rows - 1) * from_stride + columns);
+        const size_t out = static_cast<size_t>((columns - 1) * to_stride + rows);
+        const std::string shape = StrCat(" rows ", rows, " (stride ", from_stride, ") columns ", columns,
+                                         " (stride ", to_stride, ")");
+        for (int side = 0; side < 2; ++side) {
+          const uint64_t seed = static_cast<uint64_t>(shapes * 2 + side);
+          CheckBitExact({StrCat(table.target_name, " transpose", shape), in, 1, out, 0, false, seed, side},
+                        [&](const float* from, const float*, float* to, float*) {
+                          table.transpose(from, from_stride, rows, columns, to, to_stride);
+                        },
+                        [&](const float* from, const float*, float* to) {
+                          reference::Transpose(from, from_stride, rows, columns, to, to_stride);
+                        },
+                        failures);
+        }
+        ++shapes;
       }
-      ++shapes;
     }
   }
   return shapes;

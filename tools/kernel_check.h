@@ -39,7 +39,7 @@ struct TargetReport {
   int cases = 0;     // im2col/col2im cases
   int dw_cases = 0;      // direct depthwise cases (six kernels each)
   int direct_cases = 0;  // direct NHWC cases (two kernels each)
-  int transpose_cases = 0;  // NCHW <-> NHWC shapes (two kernels each)
+  int transpose_cases = 0;  // transpose shapes (sizes and strides)
   std::vector<std::string> failures;
 };
 

@@ -230,7 +230,7 @@ class DwProduct final : public Executable {
     const int64_t in_plane = forward_ ? src_plane : dst_plane, out_plane = forward_ ? dst_plane : src_plane;
     float* pixels_in = ctx.workspace.Get<float>(kPixelsIn, worker);
     float* pixels_out = ctx.workspace.Get<float>(kPixelsOut, worker);
-    ctx.kernels.planes_to_pixels(in + c.begin * in_plane, in_plane, c.size(), pixels_in);
+    ctx.kernels.transpose(in + c.begin * in_plane, in_plane, c.size(), in_plane, pixels_in, c.size());
     kernels::DwGeometry g = dw_;
     g.channels = c.size();
     const int64_t rows = result_rows();
@@ -238,7 +238,7 @@ class DwProduct final : public Executable {
       const kernels::DwTile tile{r, std::min(rows, r + rows_per_task_), 0, c.size()};
       RunNhwc(ctx, worker, g, tile, pixels_in, w + c.begin, pixels_out);
     }
-    ctx.kernels.pixels_to_planes(pixels_out, out_plane, c.size(), out + c.begin * out_plane);
+    ctx.kernels.transpose(pixels_out, c.size(), out_plane, c.size(), out + c.begin * out_plane, out_plane);
   }
 
   const Conv2dGeometry& g_;

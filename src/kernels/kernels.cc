@@ -32,8 +32,7 @@ KernelTable GetKernelTable() {
   t.dw_backprop_filter_nchw = &DwBackpropFilterNchw;
   t.direct_forward_nhwc = &DirectForwardNhwc;
   t.direct_backprop_filter_nhwc = &DirectBackpropFilterNhwc;
-  t.planes_to_pixels = &PlanesToPixels;
-  t.pixels_to_planes = &PixelsToPlanes;
+  t.transpose = &Transpose;
   t.fused = HWY_NATIVE_FMA != 0;
   t.target = HWY_TARGET;
   t.target_name = hwy::TargetName(HWY_TARGET);

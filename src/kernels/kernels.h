@@ -30,8 +30,7 @@ struct KernelTable {
   DwNchwFilterFn dw_backprop_filter_nchw;
   DirectForwardFn direct_forward_nhwc;
   DirectBackpropFilterFn direct_backprop_filter_nhwc;
-  TransposeFn planes_to_pixels;  // NCHW -> NHWC, one image's block of channels
-  TransposeFn pixels_to_planes;
+  TransposeFn transpose;
   bool fused;            // a multiply-add rounds once (the target has FMA): what the kernels' emulation must do
   int64_t target;        // the HWY_* bit the kernels were compiled for
   const char* target_name;

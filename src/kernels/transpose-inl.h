@@ -1,7 +1,7 @@
-// NCHW planes <-> NHWC pixels for every Highway target (see transpose.h): 4 channels x 4 pixels at a time as a
-// 4x4 transpose in 128-bit vectors (two rounds of interleaves, the second on pairs as doubles), which every target
-// but SCALAR has; the channels and pixels left over, and SCALAR, copy one float at a time. Strips of 64 pixels
-// keep the pixels a pass writes in L1.
+// The transpose kernel for every Highway target (see transpose.h): 4 rows x 4 columns at a time as a 4x4 transpose
+// in 128-bit vectors (two rounds of interleaves, the second on pairs as doubles), which every target but SCALAR
+// has; the rows and columns left over, and SCALAR, copy one float at a time. Strips of 64 columns keep the rows a
+// pass writes in L1.
 
 #if defined(COLCONV_SRC_KERNELS_TRANSPOSE_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef COLCONV_SRC_KERNELS_TRANSPOSE_INL_H_
@@ -34,7 +34,7 @@ HWY_INLINE void TransposeScalar(const float* HWY_RESTRICT from, int64_t from_str
 
 // A rows x columns matrix (row stride from_stride) to its transpose (row stride to_stride), in strips of
 // kTransposeStrip columns.
-HWY_INLINE void Transpose(const float* HWY_RESTRICT from, int64_t from_stride, int64_t rows, int64_t columns,
+HWY_NOINLINE void Transpose(const float* HWY_RESTRICT from, int64_t from_stride, int64_t rows, int64_t columns,
                           float* HWY_RESTRICT to, int64_t to_stride) {
 #if HWY_TARGET == HWY_SCALAR
   TransposeScalar(from, from_stride, to, to_stride, 0, rows, 0, columns);
@@ -65,17 +65,6 @@ HWY_INLINE void Transpose(const float* HWY_RESTRICT from, int64_t from_stride, i
     TransposeScalar(from, from_stride, to, to_stride, rows4, rows, k0, k1);
   }
 #endif
-}
-
-// Planes are a channels x plane matrix, pixels its transpose.
-HWY_NOINLINE void PlanesToPixels(const float* HWY_RESTRICT planes, int64_t plane, int64_t channels,
-                                 float* HWY_RESTRICT pixels) {
-  Transpose(planes, plane, channels, plane, pixels, channels);
-}
-
-HWY_NOINLINE void PixelsToPlanes(const float* HWY_RESTRICT pixels, int64_t plane, int64_t channels,
-                                 float* HWY_RESTRICT planes) {
-  Transpose(pixels, channels, plane, channels, planes, plane);
 }
 
 }  // namespace HWY_NAMESPACE

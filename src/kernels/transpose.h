@@ -1,5 +1,6 @@
-// One image's block of channels between NCHW planes and NHWC pixels, for NCHW problems that run NHWC kernels.
-// Pure copies: every target's result equals src/reference/transpose.h's bit for bit.
+// A matrix to its transpose: one image's block of channels between NCHW planes and NHWC pixels (NCHW problems that
+// run NHWC kernels), or a block of a filter into the layout a kernel reads. Pure copies: every target's result
+// equals src/reference/transpose.h's bit for bit.
 #ifndef COLCONV_SRC_KERNELS_TRANSPOSE_H_
 #define COLCONV_SRC_KERNELS_TRANSPOSE_H_
 
@@ -8,9 +9,9 @@
 namespace colconv {
 namespace kernels {
 
-// PlanesToPixels: to[p * channels + c] = from[c * plane + p]; PixelsToPlanes: to[c * plane + p] =
-// from[p * channels + c]; for p < plane, c < channels. Reads and writes nothing else.
-using TransposeFn = void (*)(const float* from, int64_t plane, int64_t channels, float* to);
+// to[k * to_stride + r] = from[r * from_stride + k] for r < rows, k < columns. Reads and writes nothing else.
+using TransposeFn = void (*)(const float* from, int64_t from_stride, int64_t rows, int64_t columns, float* to,
+                             int64_t to_stride);
 
 }  // namespace kernels
 }  // namespace colconv

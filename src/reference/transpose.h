@@ -8,14 +8,10 @@
 namespace colconv {
 namespace reference {
 
-inline void PlanesToPixels(const float* planes, int64_t plane, int64_t channels, float* pixels) {
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t p = 0; p < plane; ++p) pixels[p * channels + c] = planes[c * plane + p];
-}
-
-inline void PixelsToPlanes(const float* pixels, int64_t plane, int64_t channels, float* planes) {
-  for (int64_t c = 0; c < channels; ++c)
-    for (int64_t p = 0; p < plane; ++p) planes[c * plane + p] = pixels[p * channels + c];
+inline void Transpose(const float* from, int64_t from_stride, int64_t rows, int64_t columns, float* to,
+                      int64_t to_stride) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < columns; ++k) to[k * to_stride + r] = from[r * from_stride + k];
 }
 
 }  // namespace reference
