@@ -247,21 +247,27 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
   }
   // Nor thin NHWC groups that direct_nhwc takes on every target: a three-channel stem, 16 channels per group
   // (whole vectors), 4 per group (spread over a vector where it is longer), 8 and 24 (half vectors on AVX-512),
-  // and 12 groups of 8 (calls of 8 groups over one band, then 4), at strides 1 and 2.
+  // and 12 groups of 8 (calls of 8 groups over one band, then 4), at strides 1 and 2; both filter layouts, one
+  // image (each task packs its own groups' weights) and two (the filter packed once, for every task).
   const int64_t thin_groups[][3] = {{1, 3, 32}, {2, 32, 32}, {8, 32, 32}, {4, 32, 32}, {2, 48, 48}, {12, 96, 96}};
   for (int64_t stride : {1, 2}) {
     for (const auto& [groups, c, outputs] : thin_groups) {
-      test::Problem p;
-      p.desc.groups = groups;
-      p.desc.strides = {{stride, stride}};
-      p.desc.padding = Padding::kSame;
-      p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 2, c, 7, 6, outputs, 3, 3);
-      p.src_shape = p.geometry.src_shape();
-      p.weights_shape = p.geometry.weights_shape();
-      problems.push_back(p);
+      for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
+        for (int64_t batch : {1, 2}) {
+          test::Problem p;
+          p.desc.groups = groups;
+          p.desc.strides = {{stride, stride}};
+          p.desc.padding = Padding::kSame;
+          p.geometry = Resolve(&p.desc, DataFormat::kNHWC, ff, batch, c, 7, 6, outputs, 3, 3);
+          p.src_shape = p.geometry.src_shape();
+          p.weights_shape = p.geometry.weights_shape();
+          problems.push_back(p);
+        }
+      }
     }
   }
   std::map<std::string, int> ran;
+  int staged = 0;
   for (const test::Problem& p : problems) {
     for (Direction d : kDirections) {
       for (const std::string& algorithm : Algorithms()) {
@@ -275,16 +281,18 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
           continue;
         }
         ++ran[algorithm];
+        staged += plan.description().find("each task packing its weights") != std::string::npos ? 1 : 0;
         const Run r = Prepare(d, p.desc, p.geometry, rng(), options);
         CHECK_MESSAGE(CompareAll(d, p.geometry, r, RunGuarded(r), p.Describe() + " " + OpName(d) + " via " + r.plan.description()) == 0,
                       p.Describe());
       }
     }
   }
-  // The grid reaches every algorithm but the extreme-offset reference.
+  // The grid reaches every algorithm but the extreme-offset reference, and direct_nhwc's tasks that pack weights.
   for (const std::string& algorithm : Algorithms()) {
     if (algorithm != "reference") CHECK_MESSAGE(ran[algorithm] > 0, algorithm);
   }
+  CHECK(staged > 0);
 }
 
 TEST_CASE("forcing an algorithm: unknown names and algorithms that do not apply are clear errors") {

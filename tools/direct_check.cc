@@ -82,7 +82,7 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   // every tile-edge width.
   const int64_t n = static_cast<int64_t>(lanes);
   auto part = [&](int64_t k) { return std::max<int64_t>(1, n / k); };  // a spread group's outputs
-  for (int64_t out_w : {1, 7, 8, 9, 15, 16, 17, 33}) {
+  for (int64_t out_w : {1, 7, 8, 9, 14, 15, 16, 17, 21, 28, 33}) {
     for (int64_t vectors = 1; vectors <= 5; ++vectors) b.Add(vectors * n, b.Pick(1, 5), 3, 3, 1, 1, out_w, true);
     if (n >= 16) {
       for (int64_t halves : {1, 3, 5}) b.Add(halves * n / 2, b.Pick(1, 9), 3, 3, 1 + out_w % 2, 1, out_w, true);
@@ -141,17 +141,21 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
       },
       failures);
 
-  call.what = StrCat(table.target_name, " direct backprop-filter NHWC ", c.Describe());
-  call.in0 = src, call.in1 = dst, call.out = weights, call.accumulate = true;
-  CheckBitExact(
-      call,
-      [&](const float* x, const float* dy, float* dw, float* s) {
-        table.direct_backprop_filter_nhwc(g, c.tile, x, dy, c.ldw, c.weights_step, dw, s);
-      },
-      [&](const float* x, const float* dy, float* dw) {
-        reference::DirectBackpropFilterNhwc(g, c.tile, x, dy, c.ldw, c.weights_step, dw, fused, lanes);
-      },
-      failures);
+  // Backprop-filter continuing from random sums, and from zero over NaN (which must not be read).
+  for (const bool accumulate : {true, false}) {
+    call.what = StrCat(table.target_name, " direct backprop-filter NHWC ", accumulate ? "accumulating " : "",
+                       c.Describe());
+    call.in0 = src, call.in1 = dst, call.out = weights, call.accumulate = accumulate;
+    CheckBitExact(
+        call,
+        [&](const float* x, const float* dy, float* dw, float* s) {
+          table.direct_backprop_filter_nhwc(g, c.tile, x, dy, c.ldw, c.weights_step, dw, accumulate, s);
+        },
+        [&](const float* x, const float* dy, float* dw) {
+          reference::DirectBackpropFilterNhwc(g, c.tile, x, dy, c.ldw, c.weights_step, dw, accumulate, fused, lanes);
+        },
+        failures);
+  }
 }
 
 }  // namespace check

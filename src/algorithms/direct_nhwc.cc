@@ -21,6 +21,7 @@ namespace {
 
 constexpr const char* kPackedWeights = "direct_weights";
 constexpr const char* kBand = "direct_band";
+constexpr const char* kStagedWeights = "direct_task_weights";
 // Forward tasks cover at least this many output pixels; backprop-filter's kernel calls sum this many rows each.
 constexpr int64_t kTaskPixels = 512;
 constexpr int64_t kFilterRows = 8;
@@ -131,34 +132,23 @@ std::vector<Pass> PassesOf(const Conv2dGeometry& g, bool forward, std::string* w
 }
 
 // The filter as the kernels take it, per pass and tile of groups W[(tap * cpg + ic) * ldw + j]
-// (src/kernels/direct.h): a forward pass reads an HWIO filter where it is (ldw = output channels); an OIHW filter
-// and the passes of backprop-input (whose "input" channels are the problem's outputs, their taps reversed) read a
-// packed copy: per pass, one block of the pass's taps x input channels x the tile's outputs per tile.
+// (src/kernels/direct.h). Backprop-filter sums into an HWIO gradient where it is (ldw = output channels), and a
+// forward pass reads an HWIO filter there when one tile spans its rows; otherwise, and for an OIHW filter and the
+// passes of backprop-input (whose "input" channels are the problem's outputs, their taps reversed), the kernels
+// read packed blocks: per pass, one block of the pass's taps x input channels x the tile's outputs per tile. A
+// group's HWIO rows are 128 bytes 4 KB apart on ResNeXt's widest layer: read in place for every row of outputs,
+// its 288 rows share 16 sets of the L2 cache, and the weights came from L3 each time.
 class DirectWeights final : public WeightsPacking {
  public:
-  DirectWeights(const Conv2dGeometry& g, const std::vector<Pass>& passes, int64_t groups_per_tile, bool mirrored)
+  enum class Use { kForward, kBackpropInput, kBackpropFilter };
+  DirectWeights(const Conv2dGeometry& g, const std::vector<Pass>& passes, int64_t groups_per_tile, Use use,
+                kernels::TransposeFn transpose)
       : WeightsPacking(kPackedWeights),
-        hwio_(g.filter_format == FilterFormat::kHWIO),
-        pass_cpg_(passes[0].g.cpg), pass_out_(passes[0].g.out_channels), width_(groups_per_tile * passes[0].g.opg),
-        rows_(static_cast<int64_t>(passes[0].filter_taps.size()) * pass_cpg_), packed_(mirrored || !hwio_) {
-    if (!packed_) return;
-    // Filter element of the kernels' (tap, ic, o) in a pass = filter tap f (filter_taps[tap]) x tap_scale_ +
-    // ic x ic_scale_ + column(o): with the problem's cpg, opg, taps T and outputs O, OIHW o * cpg * T + ic * T + f;
-    // mirrored (o the problem's input channel, ic its output within the group) HWIO (f * cpg + o % cpg) * O +
-    // o / cpg * opg + ic, OIHW (o / cpg * opg + ic) * cpg * T + o % cpg * T + f.
-    const int64_t cpg = g.in_channels_per_group(), opg = g.out_channels_per_group(), out = g.out_channels;
-    const int64_t taps = g.height.filter * g.width.filter;
-    if (!mirrored) {
-      tap_scale_ = 1, ic_scale_ = taps;
-    } else {
-      tap_scale_ = hwio_ ? cpg * out : 1, ic_scale_ = hwio_ ? 1 : cpg * taps;
-    }
-    column_.resize(static_cast<size_t>(pass_out_));
-    for (int64_t o = 0; o < pass_out_; ++o) {
-      column_[static_cast<size_t>(o)] = !mirrored ? o * cpg * taps
-                                                  : (hwio_ ? o % cpg * out + o / cpg * opg
-                                                           : o / cpg * opg * cpg * taps + o % cpg * taps);
-    }
+        hwio_(g.filter_format == FilterFormat::kHWIO), mirrored_(use == Use::kBackpropInput), transpose_(transpose),
+        cpg_(g.in_channels_per_group()), opg_(g.out_channels_per_group()), out_(g.out_channels),
+        taps_(g.height.filter * g.width.filter), groups_per_tile_(groups_per_tile), pass_cpg_(passes[0].g.cpg),
+        pass_out_(passes[0].g.out_channels), width_(groups_per_tile * passes[0].g.opg),
+        in_place_(hwio_ && (use == Use::kBackpropFilter || (use == Use::kForward && width_ == pass_out_))) {
     int64_t offset = 0;
     for (const Pass& p : passes) {
       filter_taps_.push_back(p.filter_taps);
@@ -169,81 +159,117 @@ class DirectWeights final : public WeightsPacking {
     packed_floats_ = offset;
   }
 
-  int64_t ldw() const { return packed_ ? width_ : pass_out_; }
+  // True when the kernels read the caller's filter (or gradient) as it is.
+  bool in_place() const { return in_place_; }
+  int64_t ldw() const { return in_place_ ? pass_out_ : width_; }
   // From one tile's weights to the next's in pass `pass`.
-  int64_t step(size_t pass) const { return packed_ ? block_[pass] : width_; }
-  int64_t packed_floats() const override { return packed_ ? packed_floats_ : 0; }
+  int64_t step(size_t pass) const { return in_place_ ? width_ : block_[pass]; }
+  int64_t packed_floats() const override { return in_place_ ? 0 : packed_floats_; }
+  // Every (pass, tile) block, in pass order.
   void Pack(int workers, const float* weights, float* packed) const override {
-    ForEachElement(workers, [&](int64_t f, int64_t k) { packed[k] = weights[f]; });
+    const int64_t tiles_per_pass = tiles();
+    ForEachTask(workers, static_cast<int64_t>(block_.size()) * tiles_per_pass, [&](int, int64_t task) {
+      const size_t pass = static_cast<size_t>(task / tiles_per_pass);
+      PackTile(weights, pass, task % tiles_per_pass, Tile(packed, pass, task % tiles_per_pass));
+    });
   }
-  float* Gradient(const RunContext& ctx, float* diff_weights) const {
-    return packed_ ? ctx.workspace.Get<float>(buffer()) : diff_weights;
+  // The blocks of `count` consecutive tiles from `first` in every pass, packed into `staged` (staged_floats(count)
+  // floats): pass by pass, as Pack lays out all tiles.
+  int64_t staged_floats(int64_t count) const { return packed_floats_ / tiles() * count; }
+  void StageTiles(const float* weights, int64_t first, int64_t count, float* staged) const {
+    for (size_t pass = 0; pass < block_.size(); ++pass) {
+      float* blocks = Staged(staged, pass, count);
+      for (int64_t k = 0; k < count; ++k) PackTile(weights, pass, first + k, blocks + k * block_[pass]);
+    }
   }
-  void FinishGradient(const RunContext& ctx, float* diff_weights) const {
-    if (!packed_) return;
-    const float* packed = ctx.workspace.Get<float>(buffer());
-    ForEachElement(ctx.workers, [&](int64_t f, int64_t k) { diff_weights[f] = packed[k]; });
+  // The first staged tile's weights of pass `pass`.
+  template <class T>
+  T* Staged(T* staged, size_t pass, int64_t count) const {
+    return staged + offset_[pass] / tiles() * count;
   }
   // The weights of tile `tile` (counted in tiles, not groups) of pass `pass` in the kernels' layout `weights`.
   template <class T>
   T* Tile(T* weights, size_t pass, int64_t tile) const {
-    return weights + (packed_ ? offset_[pass] : 0) + tile * step(pass);
+    return weights + (in_place_ ? 0 : offset_[pass]) + tile * step(pass);
   }
-  // A tile's gradient (backprop-filter has the one forward pass), set to zero.
-  void ZeroTile(float* tile) const {
-    for (int64_t row = 0; row < rows_; ++row) ZeroFloats(tile + row * ldw(), width_);
+  // Backprop-filter's gradient as the kernels sum it: diff_weights, or a packed copy that FinishGradient unpacks.
+  float* Gradient(const RunContext& ctx, float* diff_weights) const {
+    return in_place_ ? diff_weights : ctx.workspace.Get<float>(buffer());
+  }
+  void FinishGradient(const RunContext& ctx, float* diff_weights) const {
+    if (in_place_) return;
+    const float* packed = ctx.workspace.Get<float>(buffer());
+    ForEachTask(ctx.workers, tiles(), [&](int, int64_t tile) {
+      const float* block = Tile(packed, 0, tile);
+      ForEachOihwElement(0, tile, [&](int64_t filter, int64_t element) { diff_weights[filter] = block[element]; });
+    });
   }
 
  private:
   int64_t tiles() const { return pass_out_ / width_; }
-  // Calls copy(filter index, packed index) for every element, one (pass, tile) per task. The loops walk the
-  // filter's unit stride innermost (OIHW's taps, mirrored HWIO's input channels of the pass), since the other
-  // order reads one float per cache line, lines that sit out_channels floats apart and so share an L1 set (5x
-  // slower on ResNeXt's widest layer).
-  template <class Copy>
-  void ForEachElement(int workers, const Copy& copy) const {
-    const int64_t tiles_per_pass = tiles();
-    ForEachTask(workers, static_cast<int64_t>(block_.size()) * tiles_per_pass, [&](int, int64_t task) {
-      const size_t pass = static_cast<size_t>(task / tiles_per_pass);
-      const int64_t tile = task % tiles_per_pass;
-      const std::vector<int64_t>& taps = filter_taps_[pass];
-      const int64_t pass_taps = static_cast<int64_t>(taps.size());
-      for (int64_t j = 0; j < width_; ++j) {
-        const int64_t column = column_[static_cast<size_t>(tile * width_ + j)];
-        const int64_t block = offset_[pass] + tile * block_[pass] + j;
-        auto one = [&](int64_t tap, int64_t ic) {
-          copy(column + taps[static_cast<size_t>(tap)] * tap_scale_ + ic * ic_scale_,
-               block + (tap * pass_cpg_ + ic) * width_);
-        };
-        if (ic_scale_ == 1) {
-          for (int64_t tap = 0; tap < pass_taps; ++tap)
-            for (int64_t ic = 0; ic < pass_cpg_; ++ic) one(tap, ic);
-        } else {
-          for (int64_t ic = 0; ic < pass_cpg_; ++ic)
-            for (int64_t tap = 0; tap < pass_taps; ++tap) one(tap, ic);
+  // Tile `tile`'s block of pass `pass`: element (tap, ic, j) at block[(tap * pass_cpg_ + ic) * width_ + j].
+  void PackTile(const float* weights, size_t pass, int64_t tile, float* block) const {
+    const std::vector<int64_t>& taps = filter_taps_[pass];
+    const int64_t pass_taps = static_cast<int64_t>(taps.size());
+    for (int64_t tap = 0; tap < pass_taps; ++tap) {
+      const int64_t f = taps[static_cast<size_t>(tap)];
+      float* rows = block + tap * pass_cpg_ * width_;
+      if (hwio_ && !mirrored_) {  // the tap's rows of input channels, the tile's columns of each
+        for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
+          const float* from = weights + (f * cpg_ + ic) * out_ + tile * width_;
+          std::copy(from, from + width_, rows + ic * width_);
+        }
+      } else if (hwio_) {  // each group's input channels x outputs under the tap, transposed
+        for (int64_t k = 0; k < groups_per_tile_; ++k) {
+          const int64_t group = tile * groups_per_tile_ + k;
+          transpose_(weights + f * cpg_ * out_ + group * opg_, out_, cpg_, opg_, rows + k * cpg_, width_);
         }
       }
-    });
+    }
+    if (!hwio_) {
+      ForEachOihwElement(pass, tile, [&](int64_t filter, int64_t element) { block[element] = weights[filter]; });
+    }
+  }
+  // Calls copy(filter index, block index) for every element of an OIHW filter in tile `tile`'s block of pass
+  // `pass`, one float at a time, the filter's taps (its unit stride) innermost.
+  template <class Copy>
+  void ForEachOihwElement(size_t pass, int64_t tile, const Copy& copy) const {
+    const std::vector<int64_t>& taps = filter_taps_[pass];
+    const int64_t pass_taps = static_cast<int64_t>(taps.size());
+    for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
+      for (int64_t j = 0; j < width_; ++j) {
+        const int64_t o = tile * width_ + j;  // the pass's output channel
+        const int64_t filter_o = mirrored_ ? o / cpg_ * opg_ + ic : o, filter_i = mirrored_ ? o % cpg_ : ic;
+        const int64_t first = (filter_o * cpg_ + filter_i) * taps_;
+        for (int64_t tap = 0; tap < pass_taps; ++tap) {
+          copy(first + taps[static_cast<size_t>(tap)], (tap * pass_cpg_ + ic) * width_ + j);
+        }
+      }
+    }
   }
 
-  bool hwio_;
-  int64_t pass_cpg_, pass_out_, width_, rows_;  // rows_: the first pass's taps x input channels
-  bool packed_;
-  int64_t tap_scale_ = 0, ic_scale_ = 0, packed_floats_ = 0;
+  bool hwio_, mirrored_;
+  kernels::TransposeFn transpose_;
+  int64_t cpg_, opg_, out_, taps_;  // the problem's
+  int64_t groups_per_tile_, pass_cpg_, pass_out_, width_;
+  bool in_place_;
+  int64_t packed_floats_ = 0;
   std::vector<std::vector<int64_t>> filter_taps_;
-  std::vector<int64_t> block_, offset_, column_;
+  std::vector<int64_t> block_, offset_;
 };
+
 // Forward, and backprop-input as forward passes over the phases of the stride: each task computes its pass rows
 // of a chunk of tiles, in every pass, which together make whole rows of the result.
 class DirectProduct final : public Executable {
  public:
   DirectProduct(const Problem& p, std::vector<Pass> passes, WorkspaceLayout* layout)
       : g_(p.geometry), forward_(p.direction == Direction::kForward), passes_(std::move(passes)),
-        lanes_(static_cast<int64_t>(p.kernels.lanes)),
-        groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, lanes_)),
-        chunks_(passes_[0].g, g_.groups, lanes_), weights_(g_, passes_, groups_per_tile_, !forward_),
+        groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
+        chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
+        weights_(g_, passes_, groups_per_tile_,
+                 forward_ ? DirectWeights::Use::kForward : DirectWeights::Use::kBackpropInput, p.kernels.transpose),
         epilogue_(p.post_ops) {
-    weights_.Book(layout, p.prepacked_weights);
+    const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
     // A pass row makes phase_rows_ rows of the result, each result_w_ pixels wide.
     phase_rows_ = forward_ ? 1 : g_.height.stride;
     result_h_ = forward_ ? g_.height.output : g_.height.input;
@@ -252,19 +278,31 @@ class DirectProduct final : public Executable {
     for (const Pass& pass : passes_) pass_rows = std::max(pass_rows, pass.g.out_h);
     const int64_t task_rows = CeilDiv(kTaskPixels, std::max<int64_t>(1, result_w_ * phase_rows_));
     rows_per_task_ = std::min(pass_rows, std::max<int64_t>(1, task_rows));
+    const int64_t row_blocks = CeilDiv(pass_rows, rows_per_task_);
+    // When one task uses a chunk's weights, it packs them itself, just before its kernel calls read them, instead
+    // of packing the whole filter first: ResNeXt's 1.2 MB filter of its 7x7 layer no longer comes back from L3.
+    staged_ = !weights_.in_place() && !p.prepacked_weights && g_.batch * row_blocks == 1;
+    if (staged_) {
+      const int64_t staged = weights_.staged_floats(chunks_.per_call);
+      layout->BookPerWorker(kStagedWeights, static_cast<size_t>(staged) * sizeof(float), 64,
+                            "the packed weights of a task's groups");
+    } else {
+      weights_.Book(layout, p.prepacked_weights);
+    }
     int64_t band = 0;
     for (const Pass& pass : passes_) {
-      band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes_).floats());
+      band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes).floats());
     }
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
-    outputs_per_task_ = chunks_.per_call * groups_per_tile_ * passes_[0].g.opg;
-    epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task_);
-    set_tasks(TaskSpace({g_.batch, CeilDiv(pass_rows, rows_per_task_), chunks_.calls}));
+    const int64_t outputs_per_task = chunks_.per_call * groups_per_tile_ * passes_[0].g.opg;
+    epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task);
+    set_tasks(TaskSpace({g_.batch, row_blocks, chunks_.calls}));
   }
   std::string Describe() const override {
     return StrCat("of ", rows_per_task_, " rows x ",
                   groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
+                  staged_ ? ", each task packing its weights" : "",
                   forward_ ? ""
                   : passes_.size() == 1 ? ", as a forward pass with the filter reversed"
                                         : StrCat(", as ", passes_.size(), " forward passes over the stride's phases, "
@@ -274,7 +312,7 @@ class DirectProduct final : public Executable {
   bool fuses_post_ops() const override { return true; }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
-    const float* w = weights_.Prepare(ctx, io.weights);
+    const float* w = staged_ ? io.weights : weights_.Prepare(ctx, io.weights);
     const float* in = forward_ ? io.src : io.diff_dst;
     float* out = forward_ ? io.dst : io.diff_src;
     const kernels::DirectGeometry& first = passes_[0].g;
@@ -285,6 +323,8 @@ class DirectProduct final : public Executable {
       const int64_t row0 = d[1] * rows_per_task_, tile = chunks_.first(d[2]), tiles = chunks_.count(d[2]);
       const Range result_rows{row0 * phase_rows_, std::min(result_h_, (row0 + rows_per_task_) * phase_rows_)};
       const int64_t first_channel = tile * groups_per_tile_ * first.opg;
+      float* staged = staged_ ? ctx.workspace.Get<float>(kStagedWeights, worker) : nullptr;
+      if (staged_) weights_.StageTiles(w, tile, tiles, staged);
       const gemm::Matrix block =
           PixelMatrix(DataFormat::kNHWC, out + d[0] * out_image, result_h_ * result_w_, channels,
                       Range{result_rows.begin * result_w_, result_rows.end * result_w_}, first_channel,
@@ -295,8 +335,8 @@ class DirectProduct final : public Executable {
           const int64_t row1 = std::min(pass.g.out_h, row0 + rows_per_task_);
           if (row0 >= row1) continue;  // a phase one row shorter than the others
           ctx.kernels.direct_forward_nhwc(pass.g, {row0, row1, tile * groups_per_tile_, tiles}, in + d[0] * in_image,
-                                          weights_.Tile(w, p, tile), weights_.ldw(), weights_.step(p),
-                                          out + d[0] * out_image + pass.dst_offset,
+                                          staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile),
+                                          weights_.ldw(), weights_.step(p), out + d[0] * out_image + pass.dst_offset,
                                           ctx.workspace.Get<float>(kBand, worker));
         }
       });
@@ -307,23 +347,27 @@ class DirectProduct final : public Executable {
   const Conv2dGeometry& g_;
   bool forward_;
   std::vector<Pass> passes_;
-  int64_t lanes_, groups_per_tile_;
+  int64_t groups_per_tile_;
   TileChunks chunks_;
   DirectWeights weights_;
   Epilogue epilogue_;
-  int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1, outputs_per_task_ = 0;
+  bool staged_ = false;
+  int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
 };
 
 // Backprop-filter: each task owns a chunk of tiles' weights and sums images, then rows, then columns.
 class DirectFilter final : public Executable {
  public:
   DirectFilter(const Problem& p, WorkspaceLayout* layout)
-      : g_(p.geometry), passes_(PassesOf(g_, true, nullptr)), dg_(passes_[0].g),
-        lanes_(static_cast<int64_t>(p.kernels.lanes)), groups_per_tile_(kernels::DirectGroupsPerTile(dg_, lanes_)),
-        chunks_(dg_, g_.groups, lanes_), weights_(g_, passes_, groups_per_tile_, false) {
+      : g_(p.geometry), passes_(PassesOf(g_, true, nullptr)),
+        groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
+        chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
+        weights_(g_, passes_, groups_per_tile_, DirectWeights::Use::kBackpropFilter, p.kernels.transpose) {
     weights_.Book(layout, false);
-    const int64_t band =
-        kernels::DirectBandOf(dg_, std::min(kFilterRows, dg_.out_h), chunks_.per_call, lanes_).floats();
+    const kernels::DirectGeometry& pass = passes_[0].g;
+    const int64_t band = kernels::DirectBandOf(pass, std::min(kFilterRows, pass.out_h), chunks_.per_call,
+                                               static_cast<int64_t>(p.kernels.lanes))
+                             .floats();
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     set_tasks(TaskSpace({chunks_.calls}));
   }
@@ -333,18 +377,19 @@ class DirectFilter final : public Executable {
   }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
+    const kernels::DirectGeometry& pass = passes_[0].g;
     float* gradient = weights_.Gradient(ctx, io.diff_weights);
     const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
     const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
       const int64_t tile = chunks_.first(task), tiles = chunks_.count(task);
-      for (int64_t k = 0; k < tiles; ++k) weights_.ZeroTile(weights_.Tile(gradient, 0, tile + k));
+      // The first call starts the sums (the empty algorithm takes problems with no image or output row).
       for (int64_t n = 0; n < g_.batch; ++n) {
-        for (int64_t r = 0; r < dg_.out_h; r += kFilterRows) {
+        for (int64_t r = 0; r < pass.out_h; r += kFilterRows) {
           ctx.kernels.direct_backprop_filter_nhwc(
-              dg_, {r, std::min(dg_.out_h, r + kFilterRows), tile * groups_per_tile_, tiles}, io.src + n * src_image,
-              io.diff_dst + n * dst_image, weights_.ldw(), weights_.step(0), weights_.Tile(gradient, 0, tile),
-              ctx.workspace.Get<float>(kBand, worker));
+              pass, {r, std::min(pass.out_h, r + kFilterRows), tile * groups_per_tile_, tiles},
+              io.src + n * src_image, io.diff_dst + n * dst_image, weights_.ldw(), weights_.step(0),
+              weights_.Tile(gradient, 0, tile), n > 0 || r > 0, ctx.workspace.Get<float>(kBand, worker));
         }
       }
     });
@@ -354,8 +399,7 @@ class DirectFilter final : public Executable {
  private:
   const Conv2dGeometry& g_;
   std::vector<Pass> passes_;
-  kernels::DirectGeometry dg_;
-  int64_t lanes_, groups_per_tile_;
+  int64_t groups_per_tile_;
   TileChunks chunks_;
   DirectWeights weights_;
 };

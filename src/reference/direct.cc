@@ -40,8 +40,8 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
 }
 
 void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src,
-                              const float* diff_dst, int64_t ldw, int64_t weights_step, float* dw, bool fused,
-                              int64_t lanes) {
+                              const float* diff_dst, int64_t ldw, int64_t weights_step, float* dw, bool accumulate,
+                              bool fused, int64_t lanes) {
   const int64_t width = kernels::DirectGroupsPerTile(g, lanes) * g.opg, o0 = t.group * g.opg, o1 = o0 + t.tiles * width;
   for (int64_t kh = 0; kh < g.kernel_h; ++kh)
     for (int64_t kw = 0; kw < g.kernel_w; ++kw)
@@ -49,6 +49,7 @@ void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile
         for (int64_t o = o0; o < o1; ++o) {
           float& acc =
               dw[(o - o0) / width * weights_step + ((kh * g.kernel_w + kw) * g.cpg + ic) * ldw + (o - o0) % width];
+          if (!accumulate) acc = 0.0f;
           for (int64_t oh = t.row0; oh < t.row1; ++oh)
             for (int64_t ow = 0; ow < g.out_w; ++ow) {
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);

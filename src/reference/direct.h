@@ -17,7 +17,7 @@ void DirectForwardNhwc(const kernels::DirectGeometry& g, const kernels::DirectTi
                        int64_t lanes);
 void DirectBackpropFilterNhwc(const kernels::DirectGeometry& g, const kernels::DirectTile& t, const float* src,
                               const float* diff_dst, int64_t ldw, int64_t weights_step, float* diff_weights,
-                              bool fused, int64_t lanes);
+                              bool accumulate, bool fused, int64_t lanes);
 
 }  // namespace reference
 }  // namespace colconv
