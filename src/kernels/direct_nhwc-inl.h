@@ -85,6 +85,14 @@ HWY_INLINE void BuildDirectBand(D d, const DirectGeometry& g, const DirectTile& 
   }
 }
 
+// Floats per band element (direct.h: b.depth) as a compile-time constant, so that a backprop-filter pass's Q
+// channel offsets fold into its loads' displacements (as b.depth, they took 16 registers and spilled: perf on a
+// 16-channel layer).
+template <bool kSpread, class D>
+HWY_INLINE int64_t BandDepth(D d) {
+  return kSpread ? static_cast<int64_t>(hn::Lanes(d)) : 1;
+}
+
 // A band element as a vector: broadcast, or the spread vector stored there.
 template <bool kSpread, class D>
 HWY_INLINE hn::Vec<D> BandVector(D d, const float* HWY_RESTRICT at) {
@@ -125,7 +133,7 @@ HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, 
 template <int T, int V, bool kSpread, class D>
 HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, const float* HWY_RESTRICT at,
                              const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[T][V]) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), element = b.depth, step = g.stride_w * b.pixel;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), element = BandDepth<kSpread>(d), step = g.stride_w * b.pixel;
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
     Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::Zero(d); });
   });
@@ -246,14 +254,14 @@ template <int R, int Q, int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                  const float* band, const float* HWY_RESTRICT diff_dst, int64_t ldw,
                                  float* HWY_RESTRICT dw, bool accumulate, int64_t tap0, int64_t ic0, int64_t o) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.pixel;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.pixel, depth = BandDepth<kSpread>(d);
   hn::Vec<D> acc[R][Q][V];
   int64_t offset[R];  // where tap r reads the band, from the pixel's first tap
   auto weights = [&](int64_t r, int64_t q) { return dw + ((tap0 + r) * g.cpg + ic0 + q) * ldw; };
   for (int r = 0; r < R; ++r) {
     const int64_t tap = tap0 + r;
     offset[r] =
-        ((tap / g.kernel_w) * g.dilation_h * b.width + (tap % g.kernel_w) * g.dilation_w) * pixel + ic0 * b.depth;
+        ((tap / g.kernel_w) * g.dilation_h * b.width + (tap % g.kernel_w) * g.dilation_w) * pixel + ic0 * depth;
     for (int q = 0; q < Q; ++q)
       for (int v = 0; v < V; ++v) acc[r][q][v] = accumulate ? hn::LoadU(d, weights(r, q) + v * n) : hn::Zero(d);
   }
@@ -267,7 +275,7 @@ HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile&
       Unroll<R>([&](auto r) COLCONV_INLINE_LAMBDA {
         const float* xr = x + offset[r];
         Unroll<Q>([&](auto q) COLCONV_INLINE_LAMBDA {
-          const auto xv = BandVector<kSpread>(d, xr + q * b.depth);
+          const auto xv = BandVector<kSpread>(d, xr + q * depth);
           Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[r][q][v] = hn::MulAdd(xv, y[v], acc[r][q][v]); });
         });
       });
