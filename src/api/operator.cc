@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "hwy/aligned_allocator.h"
 #include "src/api/plan_impl.h"
 #include "src/api/wall.h"
 #include "src/shape.h"
@@ -16,7 +17,10 @@ namespace internal {
 
 struct OperatorImpl {
   std::shared_ptr<const PlanImpl> plan;
-  std::vector<float> weights;  // in the layout the runs read
+  // In the layout the runs read, aligned as the workspace is: in a std::vector (16-byte aligned) the packed
+  // vectors straddled cache lines, and ResNeXt's 4-channel groups ran 0.84x as fast as with per-call packing.
+  hwy::AlignedFreeUniquePtr<float[]> weights;
+  int64_t weight_floats = 0;
   std::vector<float> bias;  // empty without one
   int64_t packs = 0;
 };
@@ -39,13 +43,18 @@ Status Pack(const char* what, const float* weights, const float* bias, OperatorI
   }
   const WeightsPacking* packing = plan.executable->weights_packing();
   const bool reorders = packing != nullptr && packing->packed_floats() > 0;
-  std::vector<float> packed(static_cast<size_t>(reorders ? packing->packed_floats() : floats));
+  const int64_t packed_floats = reorders ? packing->packed_floats() : floats;
+  auto packed = hwy::AllocateAligned<float>(static_cast<size_t>(std::max<int64_t>(packed_floats, 1)));
+  if (packed == nullptr) {
+    return Status(StatusCode::kResourceExhausted, StrCat(what, ": no memory for ", packed_floats, " packed floats"));
+  }
   if (reorders) {
-    packing->Pack(RunWorkers(impl->plan->workers), weights, packed.data());
+    packing->Pack(RunWorkers(impl->plan->workers), weights, packed.get());
   } else if (floats > 0) {
-    std::copy(weights, weights + floats, packed.begin());
+    std::copy(weights, weights + floats, packed.get());
   }
   impl->weights = std::move(packed);
+  impl->weight_floats = packed_floats;
   impl->bias.assign(bias, bias == nullptr ? bias : bias + g.out_channels);
   ++impl->packs;
   return Status();
@@ -138,11 +147,11 @@ std::string Conv2dOperator::description() const {
 std::string Conv2dOperator::algorithm() const { return impl_ ? impl_->plan->plan->algorithm->name() : ""; }
 
 int64_t Conv2dOperator::packed_floats() const {
-  return impl_ ? static_cast<int64_t>(impl_->weights.size() + impl_->bias.size()) : 0;
+  return impl_ ? impl_->weight_floats + static_cast<int64_t>(impl_->bias.size()) : 0;
 }
 
 Status Conv2dOperator::Forward(const float* src, float* dst, void* workspace, size_t workspace_size) const {
-  const float* weights = impl_ ? impl_->weights.data() : nullptr;
+  const float* weights = impl_ ? impl_->weights.get() : nullptr;
   const float* bias = impl_ && !impl_->bias.empty() ? impl_->bias.data() : nullptr;
   return internal::RunOperator(impl_.get(), Direction::kForward, "Conv2dOperator::Forward",
                                {{"src", "weights", "dst"}, src, weights, dst, bias}, workspace, workspace_size);
@@ -150,7 +159,7 @@ Status Conv2dOperator::Forward(const float* src, float* dst, void* workspace, si
 
 Status Conv2dOperator::BackpropInput(const float* diff_dst, float* diff_src, void* workspace,
                                      size_t workspace_size) const {
-  const float* weights = impl_ ? impl_->weights.data() : nullptr;
+  const float* weights = impl_ ? impl_->weights.get() : nullptr;
   return internal::RunOperator(impl_.get(), Direction::kBackpropInput, "Conv2dOperator::BackpropInput",
                                {{"weights", "diff_dst", "diff_src"}, weights, diff_dst, diff_src}, workspace,
                                workspace_size);
