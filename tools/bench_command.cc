@@ -21,12 +21,16 @@ namespace {
 constexpr const char* kUsage =
     "usage: colconv bench --suite FILE [--mb N] [--threads T] [--dir FWD,BWD_D,BWD_W] [--layout nhwc|nchw]\n"
     "                     [--gemm openblas|onednn] [--algorithm NAME] [--check] [--no-roof]\n"
+    "                     [--prepacked]\n"
     "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET:ALGORITHM]), and a\n"
     "  gemm-roof row: the GEMM backend on the direction's im2col GEMM (same M, N, K) once per image and group,\n"
     "  in the same run.\n"
     "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
     "  NCHW with OIHW, as TensorFlow and PyTorch store them. --gemm chooses the GEMM backend (default: COLCONV_GEMM,\n"
-    "  else openblas) for the convolutions and the roof; --algorithm forces one (colconv info lists them).\n";
+    "  else openblas) for the convolutions and the roof; --algorithm forces one (colconv info lists them).\n"
+    "  --prepacked runs each layer through an operator (include/colconv/operator.h) made once with its weights\n"
+    "  packed, as engines run and as oneDNN's peer times its convolutions (weight reorder not timed); impl then\n"
+    "  reads colconv-prepacked[TARGET:ALGORITHM]. Without it the one-shot calls pack the weights every call.\n";
 
 int Usage(const std::string& error) {
   std::cerr << "colconv bench: " << error << "\n" << kUsage;
@@ -38,13 +42,14 @@ int Usage(const std::string& error) {
 int BenchCommand(int argc, char** argv) {
   Args args;
   std::string error;
-  if (!args.Parse(argc, argv, {"check", "no-roof", "help"}, &error)) return Usage(error);
+  if (!args.Parse(argc, argv, {"check", "no-roof", "prepacked", "help"}, &error)) return Usage(error);
   if (args.Has("help")) {
     std::cout << kUsage;
     return 0;
   }
   const auto unknown =
-      args.Unknown({"suite", "mb", "threads", "dir", "layout", "gemm", "algorithm", "check", "no-roof", "help"});
+      args.Unknown({"suite", "mb", "threads", "dir", "layout", "gemm", "algorithm", "check", "no-roof", "prepacked",
+                    "help"});
   if (!unknown.empty()) return Usage("unknown option --" + unknown[0]);
   if (!args.Has("suite")) return Usage("--suite is required");
   std::vector<int64_t> mb{0}, threads{1};
@@ -88,7 +93,8 @@ int BenchCommand(int argc, char** argv) {
               target.c_str(), backend->name(), backend->Describe().c_str());
   std::printf("name,dir,impl,threads,ms,gflops\n");
   const DataFormat data = layout == "nhwc" ? DataFormat::kNHWC : DataFormat::kNCHW;
-  const bool roof = !args.Has("no-roof");
+  const bool roof = !args.Has("no-roof"), prepacked = args.Has("prepacked");
+  const char* impl = prepacked ? "colconv-prepacked" : "colconv";
   // At one thread the convolution and its GEMM are timed call by call, interleaved, so that noise hits both.
   // At more threads that would pit colconv's workers against the backend's, which spin for a while after each
   // threaded GEMM; there every convolution is timed first and the GEMMs after.
@@ -101,7 +107,7 @@ int BenchCommand(int argc, char** argv) {
     for (const Layer& layer : layers) {
       for (Direction d : dirs) {
         LayerRunner runner;
-        if (!runner.Init(layer, d, data, t, &error)) {
+        if (!runner.Init(layer, d, data, t, prepacked, &error)) {
           std::fprintf(stderr, "colconv bench: %s\n", error.c_str());
           return 1;
         }
@@ -127,8 +133,8 @@ int BenchCommand(int argc, char** argv) {
         } else {
           seconds = MedianSeconds([&] { runner.Run(); });
         }
-        std::printf("%s,%s,colconv[%s:%s],%d,%.4f,%.2f\n", name, DirName(d), target.c_str(),
-                    runner.plan().algorithm().c_str(), t, seconds * 1e3,
+        std::printf("%s,%s,%s[%s:%s],%d,%.4f,%.2f\n", name, DirName(d), impl, target.c_str(),
+                    runner.algorithm().c_str(), t, seconds * 1e3,
                     runner.flops() / seconds * 1e-9);
         if (interleave) {
           std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", name, DirName(d), t, roof_seconds * 1e3,

@@ -50,7 +50,8 @@ const char* DirName(Direction d) {
   return "?";
 }
 
-bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data, int threads, std::string* error) {
+bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data, int threads, bool prepacked,
+                       std::string* error) {
   layer_ = layer;
   direction_ = direction;
   // NHWC pairs with TensorFlow's HWIO and NCHW with PyTorch's OIHW, as the frameworks store them.
@@ -72,7 +73,23 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
   b_ = Pattern(NumElements(operands[1]), 2);
   out_count_ = NumElements(operands[2]);
   out_ = Pattern(out_count_, 3);
-  workspace_ = Pattern(plan_.workspace_bytes() / sizeof(float) + 1, 4);
+  if (prepacked) {  // the weights are the plan's b_ forward, its a_ backprop-input (their calls' argument order)
+    const Shape4 src = g.src_shape();
+    if (direction == Direction::kForward) {
+      s = Conv2dOperator::CreateForward(desc, src, g.weights_shape(), b_.get(), nullptr, &op_, options);
+    } else if (direction == Direction::kBackpropInput) {
+      s = Conv2dOperator::CreateBackpropInput(desc, {src[0], src[1], src[2], src[3]}, g.weights_shape(), a_.get(),
+                                              g.dst_shape(), &op_, options);
+    } else {
+      s = Conv2dOperator::CreateBackpropFilter(desc, src, g.weights_shape(), g.dst_shape(), &op_, options);
+    }
+    if (!s.ok()) {
+      *error = layer.name + ": " + s.message();
+      return false;
+    }
+  }
+  workspace_bytes_ = op_.valid() ? op_.workspace_bytes() : plan_.workspace_bytes();
+  workspace_ = Pattern(workspace_bytes_ / sizeof(float) + 1, 4);
 
   // The same-shape GEMM per image and group: forward P x K . K x OCg; backprop-input P x OCg . (K x OCg)^T;
   // backprop-filter (P x K)^T . P x OCg.
@@ -93,6 +110,20 @@ bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data,
 }
 
 void LayerRunner::Run() {
+  if (op_.valid()) {
+    switch (direction_) {
+      case Direction::kForward:
+        op_.Forward(a_.get(), out_.get(), workspace_.get(), workspace_bytes_);
+        break;
+      case Direction::kBackpropInput:
+        op_.BackpropInput(b_.get(), out_.get(), workspace_.get(), workspace_bytes_);
+        break;
+      case Direction::kBackpropFilter:
+        op_.BackpropFilter(a_.get(), b_.get(), out_.get(), workspace_.get(), workspace_bytes_);
+        break;
+    }
+    return;
+  }
   switch (direction_) {
     case Direction::kForward:
       plan_.Forward(a_.get(), b_.get(), out_.get(), workspace_.get());
