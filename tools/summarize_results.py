@@ -109,31 +109,35 @@ def thin(folder):
     classes = thin_layers(suite)
     nhwc, onednn = load_rounds(folder, "thin-colconv-openblas"), load_rounds(folder, "thin-colconv-onednn")
     nchw, peers = load_rounds(folder, "thin-colconv-nchw"), load_rounds(folder, "thin-peers")
+    prepacked = load_rounds(folder, "thin-colconv-prepacked")
     for cls in ("depthwise", "grouped", "few channels", "1-D"):
         layers = {n for n, c in classes.items() if c == cls}
         print(f"\n{cls} ({len(layers)} layers), GFLOP/s, geometric mean\n")
-        print("| direction | colconv NHWC | colconv NCHW | oneDNN 2.6 NHWC | oneDNN 2.6 NCHW | PyTorch default | "
-              "PyTorch im2col | colconv NHWC / oneDNN NHWC | / best peer | colconv NCHW / PyTorch default |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("| direction | colconv NHWC | colconv NHWC prepacked | colconv NCHW | oneDNN 2.6 NHWC | oneDNN 2.6 NCHW | "
+              "PyTorch default | PyTorch im2col | colconv NHWC / oneDNN NHWC | / best peer | prepacked / oneDNN NHWC | "
+              "colconv NCHW / PyTorch default |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for d in DIRS:
-            c, cn = gflops(nhwc, d, "colconv", layers), gflops(nchw, d, "colconv", layers)
+            c, cp = gflops(nhwc, d, "colconv", layers), gflops(prepacked, d, "colconv-prepacked", layers)
+            cn = gflops(nchw, d, "colconv", layers)
             peer = {impl: gflops(peers, d, impl, layers) for impl in PEERS}
-            print(f"| {DIR_NAMES[d]} | {c:.1f} | {cn:.1f} | " + " | ".join(f"{peer[i]:.1f}" for i in PEERS) + " | "
-                  f"{ratio(nhwc, peers, d, layers, ['dnnl-nhwc']):.2f}x | {ratio(nhwc, peers, d, layers, PEERS):.2f}x | "
-                  f"{ratio(nchw, peers, d, layers, ['torch-mkldnn']):.2f}x |")
+            print(f"| {DIR_NAMES[d]} | {c:.1f} | {cp:.1f} | {cn:.1f} | " + " | ".join(f"{peer[i]:.1f}" for i in PEERS) +
+                  f" | {ratio(nhwc, peers, d, layers, ['dnnl-nhwc']):.2f}x | {ratio(nhwc, peers, d, layers, PEERS):.2f}x"
+                  f" | {ratio(prepacked, peers, d, layers, ['dnnl-nhwc'], 'colconv-prepacked'):.2f}x"
+                  f" | {ratio(nchw, peers, d, layers, ['torch-mkldnn']):.2f}x |")
 
 
 PEERS = ("dnnl-nhwc", "dnnl-nchw", "torch-mkldnn", "torch-native")
 
 
-def ratio(ours, peers, d, layers, impls):
-    """Geometric mean over the layers of colconv's speed over the best of `impls` on that layer (layers a peer
+def ratio(ours, peers, d, layers, impls, impl="colconv"):
+    """Geometric mean over the layers of `impl`'s speed over the best of `impls` on that layer (layers a peer
     does not run, such as PyTorch on asymmetric pads, count the others)."""
     values = []
     for layer in layers:
         rivals = [peers[(layer, d)][i][1] for i in impls if i in peers.get((layer, d), {})]
-        if rivals and "colconv" in ours.get((layer, d), {}):
-            values.append(ours[(layer, d)]["colconv"][1] / max(rivals))
+        if rivals and impl in ours.get((layer, d), {}):
+            values.append(ours[(layer, d)][impl][1] / max(rivals))
     return geomean(values)
 
 
