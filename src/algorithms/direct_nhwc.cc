@@ -209,25 +209,26 @@ class DirectWeights final : public WeightsPacking {
   int64_t tiles() const { return pass_out_ / width_; }
   // Tile `tile`'s block of pass `pass`: element (tap, ic, j) at block[(tap * pass_cpg_ + ic) * width_ + j].
   void PackTile(const float* weights, size_t pass, int64_t tile, float* block) const {
+    if (!hwio_) {
+      ForEachOihwElement(pass, tile, [&](int64_t filter, int64_t element) { block[element] = weights[filter]; });
+      return;
+    }
     const std::vector<int64_t>& taps = filter_taps_[pass];
     const int64_t pass_taps = static_cast<int64_t>(taps.size());
     for (int64_t tap = 0; tap < pass_taps; ++tap) {
       const int64_t f = taps[static_cast<size_t>(tap)];
       float* rows = block + tap * pass_cpg_ * width_;
-      if (hwio_ && !mirrored_) {  // the tap's rows of input channels, the tile's columns of each
+      if (!mirrored_) {  // the tap's rows of input channels, the tile's columns of each
         for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
           const float* from = weights + (f * cpg_ + ic) * out_ + tile * width_;
           std::copy(from, from + width_, rows + ic * width_);
         }
-      } else if (hwio_) {  // each group's input channels x outputs under the tap, transposed
+      } else {  // each group's input channels x outputs under the tap, transposed
         for (int64_t k = 0; k < groups_per_tile_; ++k) {
           const int64_t group = tile * groups_per_tile_ + k;
           transpose_(weights + f * cpg_ * out_ + group * opg_, out_, cpg_, opg_, rows + k * cpg_, width_);
         }
       }
-    }
-    if (!hwio_) {
-      ForEachOihwElement(pass, tile, [&](int64_t filter, int64_t element) { block[element] = weights[filter]; });
     }
   }
   // Calls copy(filter index, block index) for every element of an OIHW filter in tile `tile`'s block of pass
