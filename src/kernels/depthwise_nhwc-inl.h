@@ -119,6 +119,26 @@ struct ClippedColumns {
   }
 };
 
+// One filter row of a window of kDwWindow outputs at stride S, K taps at dilation DW: loads each input column the
+// row's cursor (WalkColumns or ClippedColumns) reaches once, in ascending order x, and calls tap(v, k, t) for every
+// tap k that puts column x under output t (x = S * t + DW * k), k and t as compile-time constants.
+template <int K, int S, int DW, class D, class Cursor, class Tap>
+HWY_INLINE void ForEachWindowTap(D d, Cursor row, const Tap& tap) {
+  Unroll<S * (kDwWindow - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
+    const float* column = row.template Next<decltype(x)::value>();
+    if constexpr (Cursor::kClips) {
+      if (column == nullptr) return;
+    }
+    const auto v = hn::LoadU(d, column);
+    Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
+      constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
+      if constexpr (rest >= 0 && rest % S == 0 && rest / S < kDwWindow) {
+        tap(v, k, std::integral_constant<int, rest / S>());
+      }
+    });
+  });
+}
+
 // kDwWindow output pixels, m = 1, stride S, K taps wide at dilation DW, filter rows [i0, i1) (the others in the
 // padding), from `columns` (WalkColumns or ClippedColumns) at filter row i0's input row. Each input
 // column of a filter row is loaded once and serves every output of the window that reads it. Output t takes
@@ -126,22 +146,12 @@ struct ClippedColumns {
 template <int K, int S, int DW, class D, class Columns>
 HWY_INLINE void ForwardWindow(D d, int64_t i0, int64_t i1, int64_t dilation_h, Columns columns,
                               const float* HWY_RESTRICT w, int64_t ldw, hn::Vec<D> (&acc)[kDwWindow]) {
-  constexpr int T = kDwWindow;
-  Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[t] = hn::Zero(d); });
+  Unroll<kDwWindow>([&](auto t) COLCONV_INLINE_LAMBDA { acc[t] = hn::Zero(d); });
   for (int64_t i = i0; i < i1; ++i, columns.Down(dilation_h)) {
     hn::Vec<D> wv[K];
     Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA { wv[k] = hn::LoadU(d, w + (i * K + k) * ldw); });
-    auto row = columns.Row();
-    Unroll<S * (T - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
-      const float* column = row.template Next<decltype(x)::value>();
-      if constexpr (decltype(row)::kClips) {
-        if (column == nullptr) return;
-      }
-      const auto v = hn::LoadU(d, column);
-      Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
-        constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
-        if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) acc[rest / S] = hn::MulAdd(v, wv[k], acc[rest / S]);
-      });
+    ForEachWindowTap<K, S, DW>(d, columns.Row(), [&](hn::Vec<D> v, auto k, auto t) COLCONV_INLINE_LAMBDA {
+      acc[t] = hn::MulAdd(v, wv[k], acc[t]);
     });
   }
 }
@@ -156,8 +166,7 @@ HWY_INLINE void ForwardWindow(D d, int64_t i0, int64_t i1, int64_t dilation_h, C
 template <int K, int S, int DW, int SH, class D, class Columns>
 HWY_INLINE void ForwardWindow2(D d, Columns columns, const float* HWY_RESTRICT w, int64_t ldw,
                                hn::Vec<D> (&acc)[2][kDwWindow]) {
-  constexpr int T = kDwWindow;
-  Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA { acc[0][t] = acc[1][t] = hn::Zero(d); });
+  Unroll<kDwWindow>([&](auto t) COLCONV_INLINE_LAMBDA { acc[0][t] = acc[1][t] = hn::Zero(d); });
   const auto rows = [&](auto first, auto second, int64_t r0, int64_t r1) COLCONV_INLINE_LAMBDA {
     constexpr bool kFirst = decltype(first)::value, kSecond = decltype(second)::value;
     for (int64_t r = r0; r < r1; ++r, columns.Down(1)) {
@@ -166,20 +175,9 @@ HWY_INLINE void ForwardWindow2(D d, Columns columns, const float* HWY_RESTRICT w
         if constexpr (kFirst) w0[k] = hn::LoadU(d, w + (r * K + k) * ldw);
         if constexpr (kSecond) w1[k] = hn::LoadU(d, w + ((r - SH) * K + k) * ldw);
       });
-      auto row = columns.Row();
-      Unroll<S * (T - 1) + DW * (K - 1) + 1>([&](auto x) COLCONV_INLINE_LAMBDA {
-        const float* column = row.template Next<decltype(x)::value>();
-        if constexpr (decltype(row)::kClips) {
-          if (column == nullptr) return;
-        }
-        const auto v = hn::LoadU(d, column);
-        Unroll<K>([&](auto k) COLCONV_INLINE_LAMBDA {
-          constexpr int rest = decltype(x)::value - DW * decltype(k)::value;
-          if constexpr (rest >= 0 && rest % S == 0 && rest / S < T) {
-            if constexpr (kFirst) acc[0][rest / S] = hn::MulAdd(v, w0[k], acc[0][rest / S]);
-            if constexpr (kSecond) acc[1][rest / S] = hn::MulAdd(v, w1[k], acc[1][rest / S]);
-          }
-        });
+      ForEachWindowTap<K, S, DW>(d, columns.Row(), [&](hn::Vec<D> v, auto k, auto t) COLCONV_INLINE_LAMBDA {
+        if constexpr (kFirst) acc[0][t] = hn::MulAdd(v, w0[k], acc[0][t]);
+        if constexpr (kSecond) acc[1][t] = hn::MulAdd(v, w1[k], acc[1][t]);
       });
     }
   };
