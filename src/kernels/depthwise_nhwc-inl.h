@@ -477,8 +477,10 @@ HWY_INLINE bool ReadsDirectly(const DwGeometry& g) {
 }
 
 template <int K, int S, int DW, class D>
-HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& g, const DwTile& t, const float* src, const float* w,
-                                    int64_t ldw, float* dst, float* scratch) {
+HWY_NOINLINE void ForwardWindowTile(D d, const DwGeometry& geometry, const DwTile& tile, const float* src,
+                                    const float* w, int64_t ldw, float* dst, float* scratch) {
+  const DwGeometry g = geometry;  // copies no store can reach (DwForwardNhwc)
+  const DwTile t = tile;
   const int64_t n = static_cast<int64_t>(hn::Lanes(d));
   if (ReadsDirectly<K, S>(g) && (t.c1 - t.c0) % n == 0) {
     return ForwardDirectRows(d, g, t, FixedWindows<K, S, DW>(), src, w, ldw, dst);
@@ -549,9 +551,13 @@ HWY_INLINE void DwForwardNhwcM(const DwGeometry& g, const DwTile& t, const float
                  });
 }
 
-HWY_NOINLINE void DwForwardNhwc(const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT src,
+HWY_NOINLINE void DwForwardNhwc(const DwGeometry& geometry, const DwTile& tile, const float* HWY_RESTRICT src,
                                 const float* HWY_RESTRICT weights, int64_t ldw, float* HWY_RESTRICT dst,
                                 float* HWY_RESTRICT scratch) {
+  // Copies the compiler knows no store reaches: Highway's stores may alias anything, and loops reload through a
+  // reference after each one.
+  const DwGeometry g = geometry;
+  const DwTile t = tile;
   switch (g.multiplier) {
     case 1:
       return DwForwardNhwcM<1>(g, t, src, weights, ldw, dst, scratch);
@@ -668,8 +674,11 @@ HWY_INLINE void DwBackpropInputNhwcM(const DwGeometry& g, const DwTile& tile, co
   }
 }
 
-HWY_NOINLINE void DwBackpropInputNhwc(const DwGeometry& g, const DwTile& t, const float* HWY_RESTRICT diff_dst,
-                                      const float* HWY_RESTRICT weights, int64_t ldw, float* HWY_RESTRICT diff_src) {
+HWY_NOINLINE void DwBackpropInputNhwc(const DwGeometry& geometry, const DwTile& tile,
+                                      const float* HWY_RESTRICT diff_dst, const float* HWY_RESTRICT weights, int64_t ldw,
+                                      float* HWY_RESTRICT diff_src) {
+  const DwGeometry g = geometry;  // copies no store can reach (DwForwardNhwc)
+  const DwTile t = tile;
   switch (g.multiplier) {
     case 1:
       return DwBackpropInputNhwcM<1>(g, t, diff_dst, weights, ldw, diff_src);

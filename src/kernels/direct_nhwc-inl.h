@@ -138,11 +138,16 @@ HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, 
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
     Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::Zero(d); });
   });
+  // A filter row's taps x input channels are one run in the band when its taps' elements sit side by side (one
+  // tile, no dilation): one loop of kernel_w * cpg then, not kernel_w loops of cpg (the stem's 3, a 1-channel
+  // input's 1).
+  const bool row_run = g.dilation_w == 1 && b.pixel == g.cpg * element;
+  const int64_t columns = row_run ? 1 : g.kernel_w, run = row_run ? g.kernel_w * g.cpg : g.cpg;
   for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-    for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+    for (int64_t kw = 0; kw < columns; ++kw) {
       const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel;
       const float* wt = w + (kh * g.kernel_w + kw) * g.cpg * ldw;
-      for (int64_t ic = 0; ic < g.cpg; ++ic, x += element, wt += ldw) {
+      for (int64_t i = 0; i < run; ++i, x += element, wt += ldw) {
         hn::Vec<D> wv[V];
         Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { wv[v] = hn::LoadU(d, wt + v * n); });
         const float* xp = x;  // one pointer walks the pixels: an index register each would exhaust the GPRs
@@ -231,9 +236,13 @@ HWY_INLINE void DirectForwardVectors(D d, const DirectGeometry& g, const DirectT
   }
 }
 
-HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
-                                    const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
-                                    float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
+HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const DirectTile& tile,
+                                    const float* HWY_RESTRICT src, const float* HWY_RESTRICT weights, int64_t ldw,
+                                    int64_t weights_step, float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
+  // Copies the compiler knows no store reaches: Highway's stores may alias anything, and the loops reloaded the
+  // geometry's strides after each one (perf: a sixth of a 1-channel layer's samples).
+  const DirectGeometry g = geometry;
+  const DirectTile t = tile;
   ForEachTileOfBand(
       g, t, src, scratch,
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
@@ -351,10 +360,12 @@ HWY_INLINE void DirectFilterVectors(D d, const DirectGeometry& g, const DirectTi
   }
 }
 
-HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
-                                           const float* HWY_RESTRICT diff_dst, int64_t ldw, int64_t weights_step,
-                                           float* HWY_RESTRICT diff_weights, bool accumulate,
-                                           float* HWY_RESTRICT scratch) {
+HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& geometry, const DirectTile& tile,
+                                           const float* HWY_RESTRICT src, const float* HWY_RESTRICT diff_dst,
+                                           int64_t ldw, int64_t weights_step, float* HWY_RESTRICT diff_weights,
+                                           bool accumulate, float* HWY_RESTRICT scratch) {
+  const DirectGeometry g = geometry;  // copies no store can reach (DirectForwardNhwc)
+  const DirectTile t = tile;
   ForEachTileOfBand(
       g, t, src, scratch,
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
