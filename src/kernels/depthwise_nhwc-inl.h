@@ -186,17 +186,6 @@ HWY_INLINE void ForwardWindow2(D d, Columns columns, const float* HWY_RESTRICT w
   rows(std::false_type(), std::true_type(), K, K + SH);
 }
 
-// [lo, hi) of the taps k (at dilation d) that put output position o inside [0, size): o * stride - pad + k * d.
-struct TapRange {
-  int64_t lo, hi;
-};
-HWY_INLINE TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t size) {
-  const int64_t first = o * stride - pad;  // input position of tap 0
-  const int64_t lo = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
-  const int64_t hi = first > size - 1 ? 0 : std::min(taps, (size - 1 - first) / dilation + 1);
-  return {lo, std::max(lo, hi)};
-}
-
 // Filters wider than the fixed windows (Conformer's 1x31), stride and dilation 1: kDwChunkPixels output pixels,
 // the taps of each filter row kDwChunk at a time (as many weight vectors as the registers hold beside the
 // accumulators), each input column of a chunk loaded once. Output t sums kw ascending within a chunk (x = t + k

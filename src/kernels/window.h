@@ -34,6 +34,17 @@ inline OutputSpan InsideSpan(int64_t in_size, int64_t stride, int64_t pad, int64
   return s;
 }
 
+// [lo, hi) of the taps k (at dilation d) that put output position o inside [0, size): o * stride - pad + k * d.
+struct TapRange {
+  int64_t lo, hi;
+};
+inline TapRange TapsInside(int64_t o, int64_t stride, int64_t pad, int64_t dilation, int64_t taps, int64_t size) {
+  const int64_t first = o * stride - pad;  // input position of tap 0
+  const int64_t lo = first >= 0 ? 0 : (-first + dilation - 1) / dilation;
+  const int64_t hi = first > size - 1 ? 0 : std::min(taps, (size - 1 - first) / dilation + 1);
+  return {lo, std::max(lo, hi)};
+}
+
 // Walks K rows in a tile's order without dividing per row: (c, kh, kw) of row k0, then one step per row.
 class TapCursor {
  public:

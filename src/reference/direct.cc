@@ -29,7 +29,8 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
         const float* w = weights + (o - o0) / width * weights_step;
         const int64_t j = (o - o0) % width;
         float acc = 0.0f;
-        for (int64_t kh = 0; kh < g.kernel_h; ++kh)
+        const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+        for (int64_t kh = rows.lo; kh < rows.hi; ++kh)
           for (int64_t kw = 0; kw < g.kernel_w; ++kw)
             for (int64_t ic = 0; ic < g.cpg; ++ic) {
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
