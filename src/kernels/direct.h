@@ -86,7 +86,8 @@ inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64
 }
 
 // Forward: dst = sum over taps (kh, then kw ascending) and, within each, the group's input channels (ascending) of
-// src x weights, the padding adding zero products (which change no sum of finite weights). Writes exactly the
+// src x weights, skipping the filter rows that fall in the padding and adding the padding columns' zero products
+// (neither changes a sum of finite weights, which starts from +0 and so is never -0). Writes exactly the
 // tiles' rows of their groups' output channels; `scratch` holds DirectBandOf(g, rows, tiles, lanes).floats()
 // floats. Runs when DirectBroadcasts or DirectSpreads.
 using DirectForwardFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src, const float* weights,
