@@ -664,8 +664,8 @@ HWY_INLINE void DwBackpropInputNhwcM(const DwGeometry& g, const DwTile& tile, co
 }
 
 HWY_NOINLINE void DwBackpropInputNhwc(const DwGeometry& geometry, const DwTile& tile,
-                                      const float* HWY_RESTRICT diff_dst, const float* HWY_RESTRICT weights, int64_t ldw,
-                                      float* HWY_RESTRICT diff_src) {
+                                      const float* HWY_RESTRICT diff_dst, const float* HWY_RESTRICT weights,
+                                      int64_t ldw, float* HWY_RESTRICT diff_src) {
   const DwGeometry g = geometry;  // copies no store can reach (DwForwardNhwc)
   const DwTile t = tile;
   switch (g.multiplier) {

@@ -23,13 +23,13 @@ float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow,
 void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src, const float* weights,
                        int64_t ldw, int64_t weights_step, float* dst, bool fused, int64_t lanes) {
   const int64_t width = kernels::DirectGroupsPerTile(g, lanes) * g.opg, o0 = t.group * g.opg, o1 = o0 + t.tiles * width;
-  for (int64_t oh = t.row0; oh < t.row1; ++oh)
+  for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+    const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
     for (int64_t ow = 0; ow < g.out_w; ++ow)
       for (int64_t o = o0; o < o1; ++o) {
         const float* w = weights + (o - o0) / width * weights_step;
         const int64_t j = (o - o0) % width;
         float acc = 0.0f;
-        const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
         for (int64_t kh = rows.lo; kh < rows.hi; ++kh)
           for (int64_t kw = 0; kw < g.kernel_w; ++kw)
             for (int64_t ic = 0; ic < g.cpg; ++ic) {
@@ -38,6 +38,7 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
             }
         dst[oh * g.out_row + ow * g.out_pixel + o] = acc;
       }
+  }
 }
 
 void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src,
