@@ -24,7 +24,7 @@ constexpr const char* kUsage =
     "                     [--prepacked]\n"
     "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET:ALGORITHM]), and a\n"
     "  gemm-roof row: the GEMM backend on the direction's im2col GEMM (same M, N, K) once per image and group,\n"
-    "  in the same run.\n"
+    "  in the same run, after all the convolutions.\n"
     "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
     "  NCHW with OIHW, as TensorFlow and PyTorch store them. --gemm chooses the GEMM backend (default: COLCONV_GEMM,\n"
     "  else openblas) for the convolutions and the roof; --algorithm forces one (colconv info lists them).\n"
@@ -95,15 +95,15 @@ int BenchCommand(int argc, char** argv) {
   const DataFormat data = layout == "nhwc" ? DataFormat::kNHWC : DataFormat::kNCHW;
   const bool roof = !args.Has("no-roof"), prepacked = args.Has("prepacked");
   const char* impl = prepacked ? "colconv-prepacked" : "colconv";
-  // At one thread the convolution and its GEMM are timed call by call, interleaved, so that noise hits both.
-  // At more threads that would pit colconv's workers against the backend's, which spin for a while after each
-  // threaded GEMM; there every convolution is timed first and the GEMMs after.
-  const bool interleave = roof && t == 1;
+  // Every convolution is timed first, its calls back to back as the peers time theirs, and the GEMM roofs after:
+  // a roof timed call by call between the convolution's calls evicts the caches the convolution warmed (the 16 MB
+  // gradient of U-Net's 1-channel layer then took 1.5-1.8x as long), and at more threads pits colconv's workers
+  // against the backend's, which spin for a while after each threaded GEMM.
   // The roof runs on the backend's own threads, as many as colconv's; inside its ops colconv holds them at one.
   const int saved_gemm_threads = backend->threads();
   backend->set_threads(t);
   int failures = 0;
-  for (int phase = 0; phase < (roof && !interleave ? 2 : 1); ++phase) {
+  for (int phase = 0; phase < (roof ? 2 : 1); ++phase) {
     for (const Layer& layer : layers) {
       for (Direction d : dirs) {
         LayerRunner runner;
@@ -126,20 +126,10 @@ int BenchCommand(int argc, char** argv) {
             ++failures;
           }
         }
-        double seconds = 0, roof_seconds = 0;
-        if (interleave) {
-          std::tie(seconds, roof_seconds) =
-              InterleavedMedianSeconds([&] { runner.Run(); }, [&] { runner.RunGemmRoof(); });
-        } else {
-          seconds = MedianSeconds([&] { runner.Run(); });
-        }
+        const double seconds = MedianSeconds([&] { runner.Run(); });
         std::printf("%s,%s,%s[%s:%s],%d,%.4f,%.2f\n", name, DirName(d), impl, target.c_str(),
                     runner.algorithm().c_str(), t, seconds * 1e3,
                     runner.flops() / seconds * 1e-9);
-        if (interleave) {
-          std::printf("%s,%s,gemm-roof,%d,%.4f,%.2f\n", name, DirName(d), t, roof_seconds * 1e3,
-                      runner.flops() / roof_seconds * 1e-9);
-        }
         std::fflush(stdout);
       }
     }

@@ -2,8 +2,8 @@
 """Prints the README's performance tables from the CSV files in bench/results, which bench/peers_rounds.sh and the
 commands in the README make. Files measured in rounds (NAME.r1.csv, NAME.r2.csv, ...) count each implementation's
 best round per layer: the machine is shared and drifts by 5-10% over minutes, and colconv and its peers run one
-after another. A conv / GEMM ratio comes from the round where colconv was fastest (there the two were timed call
-by call, interleaved). Usage: tools/summarize_results.py [RESULTS_DIR] [resnet50|thin|threads|kernels ...]"""
+after another. A conv / GEMM ratio comes from the round where colconv was fastest (its GEMM roof timed in the same
+run, after the convolutions). Usage: tools/summarize_results.py [RESULTS_DIR] [resnet50|thin|threads|kernels ...]"""
 import collections
 import csv
 import glob
