@@ -102,6 +102,9 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
       }
   // A stem's three input channels, and random mixtures.
   b.Add(2 * n, 3, 3, 3, 2, 1, 12, true);
+  // Groups of many input channels, a K of hundreds (ResNet-50's 64-channel 3x3 layer, RegNet's 56-channel groups).
+  b.Add(4 * n, 64, 3, 3, 1, 1, 14, true);
+  if (n >= 16) b.Add(7 * n / 2, 56, 3, 3, 2, 1, 7, true);
   const int random_cases = std::max(10, static_cast<int>(120 * scale));
   for (int i = 0; i < random_cases; ++i) {
     const bool spread = can_spread && b.Pick(0, 1) == 0;

@@ -43,6 +43,11 @@ struct TileChunks {
   int64_t count(int64_t call) const { return std::min(per_call, tiles - first(call)); }
 };
 
+// Forward and backprop-input tasks: rows_per_task rows of every pass, blocks of them to an image.
+struct RowBlocks {
+  int64_t rows_per_task = 1, blocks = 1;
+};
+
 kernels::DirectGeometry DirectGeometryOf(const Conv2dGeometry& g) {
   kernels::DirectGeometry d;
   d.in_channels = g.in_channels, d.out_channels = g.out_channels;
@@ -259,6 +264,18 @@ class DirectWeights final : public WeightsPacking {
   std::vector<int64_t> block_, offset_;
 };
 
+// Enough pass rows per task for kTaskPixels pixels of the result (a pass row makes `phase_rows` rows of it, each
+// `result_w` pixels wide).
+RowBlocks RowBlocksOf(const std::vector<Pass>& passes, int64_t phase_rows, int64_t result_w) {
+  int64_t pass_rows = 0;
+  for (const Pass& pass : passes) pass_rows = std::max(pass_rows, pass.g.out_h);
+  const int64_t task_rows = CeilDiv(kTaskPixels, std::max<int64_t>(1, result_w * phase_rows));
+  RowBlocks r;
+  r.rows_per_task = std::min(pass_rows, std::max<int64_t>(1, task_rows));
+  r.blocks = CeilDiv(pass_rows, r.rows_per_task);
+  return r;
+}
+
 // Forward, and backprop-input as forward passes over the phases of the stride: each task computes its pass rows
 // of a chunk of tiles, in every pass, which together make whole rows of the result.
 class DirectProduct final : public Executable {
@@ -275,14 +292,11 @@ class DirectProduct final : public Executable {
     phase_rows_ = forward_ ? 1 : g_.height.stride;
     result_h_ = forward_ ? g_.height.output : g_.height.input;
     result_w_ = forward_ ? g_.width.output : g_.width.input;
-    int64_t pass_rows = 0;
-    for (const Pass& pass : passes_) pass_rows = std::max(pass_rows, pass.g.out_h);
-    const int64_t task_rows = CeilDiv(kTaskPixels, std::max<int64_t>(1, result_w_ * phase_rows_));
-    rows_per_task_ = std::min(pass_rows, std::max<int64_t>(1, task_rows));
-    const int64_t row_blocks = CeilDiv(pass_rows, rows_per_task_);
+    const RowBlocks row_blocks = RowBlocksOf(passes_, phase_rows_, result_w_);
+    rows_per_task_ = row_blocks.rows_per_task;
     // When one task uses a chunk's weights, it packs them itself, just before its kernel calls read them, instead
     // of packing the whole filter first: ResNeXt's 1.2 MB filter of its 7x7 layer no longer comes back from L3.
-    staged_ = !weights_.in_place() && !p.prepacked_weights && g_.batch * row_blocks == 1;
+    staged_ = !weights_.in_place() && !p.prepacked_weights && g_.batch * row_blocks.blocks == 1;
     if (staged_) {
       const int64_t staged = weights_.staged_floats(chunks_.per_call);
       layout->BookPerWorker(kStagedWeights, static_cast<size_t>(staged) * sizeof(float), 64,
@@ -297,7 +311,7 @@ class DirectProduct final : public Executable {
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     const int64_t outputs_per_task = chunks_.per_call * groups_per_tile_ * passes_[0].g.opg;
     epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task);
-    set_tasks(TaskSpace({g_.batch, row_blocks, chunks_.calls}));
+    set_tasks(TaskSpace({g_.batch, row_blocks.blocks, chunks_.calls}));
   }
   std::string Describe() const override {
     return StrCat("of ", rows_per_task_, " rows x ",
@@ -416,9 +430,8 @@ class DirectNhwc final : public Algorithm {
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
     const int64_t cpg = g.in_channels_per_group(), opg = g.out_channels_per_group();
     const int64_t k = cpg * g.height.filter * g.width.filter;
-    if (opg > 64 || (opg > 32 && k > 64)) {
-      return StrCat("the GEMM is not thin: ", opg, " output channels per group, K = ", k);
-    }
+    if (opg > 64) return StrCat("the GEMM is not thin: ", opg, " output channels per group");
+    const bool forward = p.direction == Direction::kForward, filter = p.direction == Direction::kBackpropFilter;
     std::string no_pass;
     const std::vector<Pass> passes = PassesOf(g, p.direction != Direction::kBackpropInput, &no_pass);
     if (passes.empty()) return StrCat("backprop-input runs as forward passes over the stride's phases, and ", no_pass);
@@ -427,6 +440,20 @@ class DirectNhwc final : public Algorithm {
     if (!kernels::DirectBroadcasts(pass, lanes) && !kernels::DirectSpreads(pass, lanes)) {
       return StrCat("the pass's ", pass.opg, " output channels per group (", pass.cpg,
                     " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them");
+    }
+    // With 33-64 outputs per group and K > 64 the GEMM is not thin, but the register tiles still ran 1.1-1.4x the
+    // im2col + GEMM path at one thread (RegNetY-8GF's 56-channel groups, ResNet-50's 64-channel 3x3 layer, VGG's
+    // first layers): taken where an image splits into tasks as the GEMM path's do. Backprop-filter's tasks are
+    // tiles of groups; the others' also blocks of rows.
+    if (opg > 32 && k > 64) {
+      const int64_t calls = TileChunks(pass, g.groups, lanes).calls;
+      const int64_t blocks = filter ? 1
+                                    : RowBlocksOf(passes, forward ? 1 : g.height.stride,
+                                                  forward ? g.width.output : g.width.input).blocks;
+      if (calls * blocks < 2) {
+        return StrCat("the GEMM is not thin (", opg, " output channels per group, K = ", k,
+                      ") and an image would be one task of the direct kernels");
+      }
     }
     return "";
   }
