@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -176,6 +177,69 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
   }
 }
 
+TEST_CASE("groups of more than 64 outputs run direct over OpenBLAS only, at unit stride where an image makes two "
+          "tasks, and match the reference") {
+  struct Case {
+    int64_t h, stride;
+    bool wide_direct;  // forward and backprop-input over OpenBLAS (backprop-filter of one group is one task)
+  };
+  const Case cases[] = {{40, 1, true}, {40, 2, false}, {8, 1, false}};
+  for (const std::string& backend : GemmBackends()) {
+    for (const Case& c : cases) {
+      CAPTURE(backend);
+      CAPTURE(c.h);
+      CAPTURE(c.stride);
+      Conv2dDesc desc;
+      desc.padding = Padding::kSame;
+      desc.strides = {c.stride, c.stride};
+      const Shape4 src{2, c.h, c.h, 32}, weights{3, 3, 32, 128};
+      Conv2dGeometry g;
+      REQUIRE(ResolveForward(desc, src, weights, &g).ok());
+      const std::vector<float> x = test::RandomFloats(static_cast<size_t>(NumElements(src)), 1);
+      const std::vector<float> w = test::RandomFloats(static_cast<size_t>(NumElements(weights)), 2);
+      const std::vector<float> dy = test::RandomFloats(static_cast<size_t>(NumElements(g.dst_shape())), 3);
+      std::vector<float> first[3];
+      for (int threads : {1, 3}) {
+        PlanOptions options;
+        options.num_threads = threads;
+        options.gemm = backend;
+        Conv2dPlan fwd, bwd_data, bwd_filter;
+        REQUIRE(Conv2dPlan::CreateForward(desc, src, weights, &fwd, options).ok());
+        REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {src[0], src[1], src[2], src[3]}, weights, g.dst_shape(),
+                                                &bwd_data, options)
+                    .ok());
+        REQUIRE(Conv2dPlan::CreateBackpropFilter(desc, src, weights, g.dst_shape(), &bwd_filter, options).ok());
+        const bool direct = c.wide_direct && backend == "openblas";
+        CHECK(fwd.algorithm() == (direct ? "direct_nhwc" : "im2col_gemm"));
+        CHECK(bwd_data.algorithm() == (direct ? "direct_nhwc" : "im2col_gemm"));
+        CHECK(bwd_filter.algorithm() == "im2col_gemm");
+        std::vector<float> results[3] = {std::vector<float>(dy.size()), std::vector<float>(x.size()),
+                                         std::vector<float>(w.size())};
+        REQUIRE(fwd.Forward(x.data(), w.data(), results[0].data()).ok());
+        REQUIRE(bwd_data.BackpropInput(w.data(), dy.data(), results[1].data()).ok());
+        REQUIRE(bwd_filter.BackpropFilter(x.data(), dy.data(), results[2].data()).ok());
+        const Direction directions[3] = {Direction::kForward, Direction::kBackpropInput, Direction::kBackpropFilter};
+        const std::vector<float>* operands[3][2] = {{&x, &w}, {&w, &dy}, {&x, &dy}};
+        for (int d = 0; d < 3; ++d) {
+          CAPTURE(d);
+          int bad = 0;
+          test::ForEachReferenceValue(directions[d], g, operands[d][0]->data(), operands[d][1]->data(),
+                                      [&](size_t at, const reference::Value& want, int64_t terms) {
+                                        const double err = std::fabs(double(results[d][at]) - want.value);
+                                        if (!(err <= test::Tolerance(want.magnitude, terms))) ++bad;
+                                      });
+          CHECK(bad == 0);
+          if (first[d].empty()) {
+            first[d] = results[d];
+          } else {
+            CHECK(test::SameBits(results[d], first[d]));
+          }
+        }
+      }
+    }
+  }
+}
+
 // CPU time (clock ticks) of each thread of this process, from /proc/self/task/<tid>/stat.
 std::map<int, long> ThreadTicks() {
   std::map<int, long> ticks;
@@ -212,6 +276,7 @@ TEST_CASE("no oversubscription: 2 threads requested keep at most 2 threads busy,
     PlanOptions options;
     options.num_threads = 2;
     options.gemm = backend;
+    options.algorithm = "im2col_gemm";  // the backend's threads (the direct kernels would take this shape)
     Conv2dPlan plan;
     REQUIRE(Conv2dPlan::CreateForward(desc, src, weights, &plan, options).ok());
     REQUIRE(plan.Forward(x.data(), w.data(), y.data()).ok());  // warm: every thread the backend starts exists now

@@ -430,7 +430,13 @@ class DirectNhwc final : public Algorithm {
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
     const int64_t cpg = g.in_channels_per_group(), opg = g.out_channels_per_group();
     const int64_t k = cpg * g.height.filter * g.width.filter;
-    if (opg > 64) return StrCat("the GEMM is not thin: ", opg, " output channels per group");
+    if (opg > p.gemm.direct_outputs_per_group()) {
+      return StrCat("the GEMM is not thin: ", opg, " output channels per group, more than the ",
+                    p.gemm.direct_outputs_per_group(), " the direct kernels take over the ", p.gemm.name(), " backend");
+    }
+    if (opg > 64 && (g.height.stride != 1 || g.width.stride != 1)) {
+      return StrCat("the GEMM is not thin (", opg, " output channels per group) and the stride is not 1");
+    }
     const bool forward = p.direction == Direction::kForward, filter = p.direction == Direction::kBackpropFilter;
     std::string no_pass;
     const std::vector<Pass> passes = PassesOf(g, p.direction != Direction::kBackpropInput, &no_pass);
@@ -441,11 +447,12 @@ class DirectNhwc final : public Algorithm {
       return StrCat("the pass's ", pass.opg, " output channels per group (", pass.cpg,
                     " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them");
     }
-    // With 33-64 outputs per group and K > 64 the GEMM is not thin, but the register tiles still ran 1.1-1.4x the
-    // im2col + GEMM path at one thread (RegNetY-8GF's 56-channel groups, ResNet-50's 64-channel 3x3 layer, VGG's
-    // first layers): taken where an image splits into tasks as the GEMM path's do. Backprop-filter's tasks are
-    // tiles of groups; the others' also blocks of rows.
-    if (opg > 32 && k > 64) {
+    // With more than 32 outputs per group and K > 64, or more than 64, the GEMM is not thin, but the register tiles
+    // still ran 1.1-1.4x the im2col + GEMM path at one thread with 33-64 outputs (RegNetY-8GF's 56-channel groups,
+    // ResNet-50's 64-channel 3x3 layer, VGG's first layers), and over OpenBLAS with up to 512 at unit stride
+    // (gemm.h): taken where an image splits into tasks as the GEMM path's do. Backprop-filter's tasks are tiles of
+    // groups; the others' also blocks of rows.
+    if (opg > 32 && (k > 64 || opg > 64)) {
       const int64_t calls = TileChunks(pass, g.groups, lanes).calls;
       const int64_t blocks = filter ? 1
                                     : RowBlocksOf(passes, forward ? 1 : g.height.stride,
