@@ -430,7 +430,17 @@ class DirectNhwc final : public Algorithm {
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
     const int64_t cpg = g.in_channels_per_group(), opg = g.out_channels_per_group();
     const int64_t k = cpg * g.height.filter * g.width.filter;
-    if (opg > p.gemm.direct_outputs_per_group()) {
+    // Beyond thin GEMMs the register tiles were measured on targets of 16 lanes (AVX-512, 32 registers) only:
+    // there they ran 1.1-1.4x the im2col + GEMM path with 33-64 outputs per group (RegNetY-8GF's 56-channel groups,
+    // ResNet-50's 64-channel 3x3 layer, VGG's first layers) and 1.04-1.28x OpenBLAS's with up to 512 at unit
+    // stride (gemm.h); on AVX2 (8 lanes, 16 registers) 0.67-0.99x at 128-256 outputs, and backprop-filter
+    // 0.83-0.89x at 64.
+    const bool thin = opg <= 32 || (opg <= 64 && k <= 64), wide_tiles = lanes >= 16;
+    if (!thin && !wide_tiles) {
+      return StrCat("the GEMM is not thin: ", opg, " output channels per group, K = ", k, " (wider groups run on ",
+                    "targets of 16 lanes or more)");
+    }
+    if (opg > std::max<int64_t>(64, p.gemm.direct_outputs_per_group())) {
       return StrCat("the GEMM is not thin: ", opg, " output channels per group, more than the ",
                     p.gemm.direct_outputs_per_group(), " the direct kernels take over the ", p.gemm.name(), " backend");
     }
@@ -447,12 +457,9 @@ class DirectNhwc final : public Algorithm {
       return StrCat("the pass's ", pass.opg, " output channels per group (", pass.cpg,
                     " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them");
     }
-    // With more than 32 outputs per group and K > 64, or more than 64, the GEMM is not thin, but the register tiles
-    // still ran 1.1-1.4x the im2col + GEMM path at one thread with 33-64 outputs (RegNetY-8GF's 56-channel groups,
-    // ResNet-50's 64-channel 3x3 layer, VGG's first layers), and over OpenBLAS with up to 512 at unit stride
-    // (gemm.h): taken where an image splits into tasks as the GEMM path's do. Backprop-filter's tasks are tiles of
-    // groups; the others' also blocks of rows.
-    if (opg > 32 && (k > 64 || opg > 64)) {
+    // A GEMM that is not thin runs direct only where an image splits into tasks as the GEMM path's do, so that two
+    // threads still share it. Backprop-filter's tasks are tiles of groups; the others' also blocks of rows.
+    if (!thin) {
       const int64_t calls = TileChunks(pass, g.groups, lanes).calls;
       const int64_t blocks = filter ? 1
                                     : RowBlocksOf(passes, forward ? 1 : g.height.stride,

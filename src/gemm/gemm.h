@@ -52,8 +52,9 @@ class Backend {
   // The bytes of one column tile that the tiled algorithms feed it, given the per-core L2: the share of L2 the
   // backend's own packing leaves to the tile (measured per backend on ResNet-50).
   virtual size_t column_tile_bytes(size_t l2_bytes) const = 0;
-  // The most output channels per group that the direct NHWC kernels take over this backend's GEMM (at unit stride,
-  // where an image makes two tasks of them; src/algorithms/direct_nhwc.cc): measured per backend.
+  // The most output channels per group (64 or more) that the direct NHWC kernels take over this backend's GEMM on
+  // targets of 16 lanes (at unit stride, where an image makes two tasks of them; src/algorithms/direct_nhwc.cc):
+  // measured per backend.
   virtual int64_t direct_outputs_per_group() const = 0;
 
   // c = a * b + beta * c. Sizes must agree and fit max_extent(); plans check both when they are made.
