@@ -22,11 +22,23 @@ namespace {
 constexpr const char* kPackedWeights = "direct_weights";
 constexpr const char* kBand = "direct_band";
 constexpr const char* kStagedWeights = "direct_task_weights";
+constexpr const char* kPartialGradients = "direct_partial_gradients";
 // Forward tasks cover at least this many output pixels; backprop-filter's kernel calls sum this many rows each.
 constexpr int64_t kTaskPixels = 512;
 constexpr int64_t kFilterRows = 8;
 // A kernel call's tiles share one band of at least this many input channels per pixel (direct.h says why).
 constexpr int64_t kBandChannels = 64;
+// Backprop-filter whose tiles make one kernel call (one group, say) would be one task: it sums an image's rows in
+// up to kFilterParts parts instead, each into its own copy of the gradient, added in part order at the end, while
+// the copies take at most kPartialGradientBytes. The parts follow from the shape, so the sums do not depend on the
+// thread count.
+constexpr int64_t kFilterParts = 4;
+constexpr int64_t kPartialGradientBytes = int64_t{1} << 20;
+int64_t FilterRowParts(int64_t calls, int64_t out_h, int64_t gradient_floats) {
+  if (calls > 1) return 1;
+  const int64_t parts = std::min(kFilterParts, CeilDiv(out_h, kFilterRows));
+  return (parts - 1) * gradient_floats * static_cast<int64_t>(sizeof(float)) <= kPartialGradientBytes ? parts : 1;
+}
 
 // Tiles (of DirectGroupsPerTile groups each) one kernel call covers, and how many calls cover them all.
 struct TileChunks {
@@ -170,6 +182,8 @@ class DirectWeights final : public WeightsPacking {
   // From one tile's weights to the next's in pass `pass`.
   int64_t step(size_t pass) const { return in_place_ ? width_ : block_[pass]; }
   int64_t packed_floats() const override { return in_place_ ? 0 : packed_floats_; }
+  // Backprop-filter's gradient as the kernels sum it (Gradient): the HWIO filter, or the packed blocks.
+  int64_t gradient_floats() const { return in_place_ ? taps_ * cpg_ * out_ : packed_floats_; }
   // Every (pass, tile) block, in pass order.
   void Pack(int workers, const float* weights, float* packed) const override {
     const int64_t tiles_per_pass = tiles();
@@ -370,7 +384,8 @@ class DirectProduct final : public Executable {
   int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
 };
 
-// Backprop-filter: each task owns a chunk of tiles' weights and sums images, then rows, then columns.
+// Backprop-filter: each task owns a chunk of tiles' weights, or a part of their rows, and sums images, then rows,
+// then columns.
 class DirectFilter final : public Executable {
  public:
   DirectFilter(const Problem& p, WorkspaceLayout* layout)
@@ -384,11 +399,18 @@ class DirectFilter final : public Executable {
                                                static_cast<int64_t>(p.kernels.lanes))
                              .floats();
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
-    set_tasks(TaskSpace({chunks_.calls}));
+    gradient_floats_ = weights_.gradient_floats();
+    parts_ = FilterRowParts(chunks_.calls, pass.out_h, gradient_floats_);
+    if (parts_ > 1) {
+      layout->Book(kPartialGradients, static_cast<size_t>((parts_ - 1) * gradient_floats_) * sizeof(float), 64,
+                   "the gradient's sums over the later parts of the rows");
+    }
+    set_tasks(TaskSpace({chunks_.calls, parts_}));
   }
   std::string Describe() const override {
     return StrCat("of ", groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
-                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "");
+                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
+                  parts_ > 1 ? StrCat(", rows summed in ", parts_, " parts") : "");
   }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
@@ -396,18 +418,33 @@ class DirectFilter final : public Executable {
     float* gradient = weights_.Gradient(ctx, io.diff_weights);
     const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
     const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
+    float* partials = parts_ > 1 ? ctx.workspace.Get<float>(kPartialGradients) : nullptr;
+    const int64_t part_rows = CeilDiv(pass.out_h, parts_);
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
-      const int64_t tile = chunks_.first(task), tiles = chunks_.count(task);
+      const TaskSpace::Digits d = tasks().Decode(task);
+      const int64_t tile = chunks_.first(d[0]), tiles = chunks_.count(d[0]), part = d[1];
+      float* sums = part == 0 ? gradient : partials + (part - 1) * gradient_floats_;
+      const int64_t row0 = part * part_rows, row1 = std::min(pass.out_h, row0 + part_rows);
       // The first call starts the sums (the empty algorithm takes problems with no image or output row).
       for (int64_t n = 0; n < g_.batch; ++n) {
-        for (int64_t r = 0; r < pass.out_h; r += kFilterRows) {
+        for (int64_t r = row0; r < row1; r += kFilterRows) {
           ctx.kernels.direct_backprop_filter_nhwc(
-              pass, {r, std::min(pass.out_h, r + kFilterRows), tile * groups_per_tile_, tiles},
+              pass, {r, std::min(row1, r + kFilterRows), tile * groups_per_tile_, tiles},
               io.src + n * src_image, io.diff_dst + n * dst_image, weights_.ldw(), weights_.step(0),
-              weights_.Tile(gradient, 0, tile), n > 0 || r > 0, ctx.workspace.Get<float>(kBand, worker));
+              weights_.Tile(sums, 0, tile), n > 0 || r > row0, ctx.workspace.Get<float>(kBand, worker));
         }
       }
     });
+    if (parts_ > 1) {
+      constexpr int64_t kChunk = 4096;
+      ForEachTask(ctx.workers, CeilDiv(gradient_floats_, kChunk), [&](int, int64_t chunk) {
+        const int64_t end = std::min(gradient_floats_, (chunk + 1) * kChunk);
+        for (int64_t part = 1; part < parts_; ++part) {
+          const float* from = partials + (part - 1) * gradient_floats_;
+          for (int64_t i = chunk * kChunk; i < end; ++i) gradient[i] += from[i];
+        }
+      });
+    }
     weights_.FinishGradient(ctx, io.diff_weights);
   }
 
@@ -417,6 +454,7 @@ class DirectFilter final : public Executable {
   int64_t groups_per_tile_;
   TileChunks chunks_;
   DirectWeights weights_;
+  int64_t gradient_floats_ = 0, parts_ = 1;
 };
 
 class DirectNhwc final : public Algorithm {
@@ -458,10 +496,11 @@ class DirectNhwc final : public Algorithm {
                     " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them");
     }
     // A GEMM that is not thin runs direct only where an image splits into tasks as the GEMM path's do, so that two
-    // threads still share it. Backprop-filter's tasks are tiles of groups; the others' also blocks of rows.
+    // threads still share it. Backprop-filter's tasks are tiles of groups, or parts of the rows; the others' tiles
+    // and blocks of rows.
     if (!thin) {
       const int64_t calls = TileChunks(pass, g.groups, lanes).calls;
-      const int64_t blocks = filter ? 1
+      const int64_t blocks = filter ? FilterRowParts(calls, pass.out_h, k * g.out_channels)
                                     : RowBlocksOf(passes, forward ? 1 : g.height.stride,
                                                   forward ? g.width.output : g.width.input).blocks;
       if (calls * blocks < 2) {
