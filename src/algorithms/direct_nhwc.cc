@@ -13,6 +13,7 @@
 #include "src/algorithms/epilogue.h"
 #include "src/algorithms/pixel_matrix.h"
 #include "src/parallel.h"
+#include "src/shape.h"
 #include "src/str_cat.h"
 
 namespace colconv {
@@ -182,8 +183,6 @@ class DirectWeights final : public WeightsPacking {
   // From one tile's weights to the next's in pass `pass`.
   int64_t step(size_t pass) const { return in_place_ ? width_ : block_[pass]; }
   int64_t packed_floats() const override { return in_place_ ? 0 : packed_floats_; }
-  // Backprop-filter's gradient as the kernels sum it (Gradient): the HWIO filter, or the packed blocks.
-  int64_t gradient_floats() const { return in_place_ ? taps_ * cpg_ * out_ : packed_floats_; }
   // Every (pass, tile) block, in pass order.
   void Pack(int workers, const float* weights, float* packed) const override {
     const int64_t tiles_per_pass = tiles();
@@ -399,7 +398,7 @@ class DirectFilter final : public Executable {
                                                static_cast<int64_t>(p.kernels.lanes))
                              .floats();
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
-    gradient_floats_ = weights_.gradient_floats();
+    gradient_floats_ = NumElements(g_.weights_shape());  // the HWIO filter's, or its packed blocks'
     parts_ = FilterRowParts(chunks_.calls, pass.out_h, gradient_floats_);
     if (parts_ > 1) {
       layout->Book(kPartialGradients, static_cast<size_t>((parts_ - 1) * gradient_floats_) * sizeof(float), 64,
@@ -500,7 +499,7 @@ class DirectNhwc final : public Algorithm {
     // and blocks of rows.
     if (!thin) {
       const int64_t calls = TileChunks(pass, g.groups, lanes).calls;
-      const int64_t blocks = filter ? FilterRowParts(calls, pass.out_h, k * g.out_channels)
+      const int64_t blocks = filter ? FilterRowParts(calls, pass.out_h, NumElements(g.weights_shape()))
                                     : RowBlocksOf(passes, forward ? 1 : g.height.stride,
                                                   forward ? g.width.output : g.width.input).blocks;
       if (calls * blocks < 2) {
