@@ -116,11 +116,15 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
     int64_t n, c, h, w, o, k, groups;
     const char* algorithm;  // what the planner must choose in every direction
     const char* bwd_data_algorithm = nullptr;  // ... but backprop-input, when given
+    bool forced = false;  // the algorithm is forced (PlanOptions::algorithm), where the planner would choose others
   };
   const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 8, 18, 40, 3, 1, "im2col_gemm"},
-                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1, "im2col_gemm"},
+                        // NCHW im2col with channel blocks, and with groups
+                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1, "im2col_gemm", nullptr, true},
                         {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 64, 8, 8, 96, 1, 1, "pointwise_gemm"},
-                        {DataFormat::kNCHW, FilterFormat::kHWIO, 2, 16, 30, 30, 24, 5, 2, "im2col_gemm"},
+                        {DataFormat::kNCHW, FilterFormat::kHWIO, 2, 16, 30, 30, 24, 5, 2, "im2col_gemm", nullptr, true},
+                        // NCHW groups of 16 channels on NHWC copies
+                        {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 64, 15, 18, 64, 3, 4, "direct_nhwc"},
                         // depthwise, NHWC and NCHW (multiplier 2)
                         {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 24, 19, 21, 24, 3, 24, "depthwise"},
                         {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 12, 17, 23, 24, 5, 12, "depthwise"},
@@ -147,6 +151,7 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
         PlanOptions options;
         options.num_threads = threads;
         options.gemm = backend;
+        if (c.forced) options.algorithm = c.algorithm;
         Conv2dPlan fwd, bwd_data, bwd_filter;
         REQUIRE(Conv2dPlan::CreateForward(desc, src, g.weights_shape(), &fwd, options).ok());
         REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {src[0], src[1], src[2], src[3]}, g.weights_shape(), g.dst_shape(),

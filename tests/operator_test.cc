@@ -128,8 +128,9 @@ int CompareWithPostOps(Direction d, const Conv2dGeometry& g, const Data& data, c
 }
 
 // The random grid plus problems that reach each algorithm's own tiling of the result: depthwise in both layouts
-// (transposed NCHW, and a channel multiplier of 2), direct_nhwc's grouped and stem shapes, a 1x1 problem, a filter
-// covering its input, and an empty output (backprop-input's result is then a zero gradient).
+// (transposed NCHW, and a channel multiplier of 2), direct_nhwc's grouped and stem shapes (NHWC, and NCHW on NHWC
+// copies at strides 1 and 2), a 1x1 problem, a filter covering its input, and an empty output (backprop-input's
+// result is then a zero gradient).
 std::vector<test::Problem> Problems(std::mt19937_64& rng) {
   std::vector<test::Problem> problems;
   for (int i = 0; i < std::max(10, static_cast<int>(40 * Scale())); ++i) problems.push_back(test::RandomProblem(rng, 12));
@@ -146,6 +147,8 @@ std::vector<test::Problem> Problems(std::mt19937_64& rng) {
       {DataFormat::kNCHW, FilterFormat::kHWIO, 1, 6, 7, 6, 12, 3, 3, 6, 2, Padding::kValid},
       {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 32, 7, 6, 32, 3, 3, 8, 2, Padding::kSame},
       {DataFormat::kNHWC, FilterFormat::kOIHW, 1, 3, 11, 10, 32, 3, 3, 1, 2, Padding::kSame},
+      {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 64, 7, 6, 64, 3, 3, 4, 1, Padding::kSame},
+      {DataFormat::kNCHW, FilterFormat::kHWIO, 1, 32, 9, 8, 32, 3, 3, 2, 2, Padding::kSame},
       {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 8, 5, 4, 80, 1, 1, 1, 1, Padding::kValid},
       {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 8, 5, 4, 24, 1, 1, 2, 1, Padding::kValid},
       {DataFormat::kNCHW, FilterFormat::kOIHW, 3, 4, 3, 2, 5, 3, 2, 1, 1, Padding::kValid},

@@ -3,7 +3,7 @@
 // tile of pixels x output vectors in registers and broadcast each input value across it; backprop-input runs as
 // forward passes over diff_dst, one per phase of the stride (the filter mirrored at stride 1). Tasks are (image,
 // row block, chunk of groups) for the forward passes and chunks of groups for backprop-filter, which sums images,
-// rows and columns in order.
+// rows and columns in order. NCHW problems run image by image on NHWC copies of their images (nhwc_copies.h).
 #include <algorithm>
 #include <numeric>
 #include <string>
@@ -11,6 +11,7 @@
 
 #include "src/algorithms/common.h"
 #include "src/algorithms/epilogue.h"
+#include "src/algorithms/nhwc_copies.h"
 #include "src/algorithms/pixel_matrix.h"
 #include "src/parallel.h"
 #include "src/shape.h"
@@ -23,6 +24,12 @@ namespace {
 constexpr const char* kPackedWeights = "direct_weights";
 constexpr const char* kBand = "direct_band";
 constexpr const char* kStagedWeights = "direct_task_weights";
+constexpr const char* kPixelsIn = "direct_nhwc_input";
+constexpr const char* kPixelsOut = "direct_nhwc_result";
+// NCHW problems run on NHWC copies of one image's input and result when the two take at most this many floats.
+constexpr int64_t kMaxCopyFloats = int64_t{1} << 25;
+// ... and the GEMM's K (input channels per group x taps) is at least this (DirectNhwc::Declines says why).
+constexpr int64_t kMinCopiedK = 128;
 constexpr const char* kPartialGradients = "direct_partial_gradients";
 // Forward tasks cover at least this many output pixels; backprop-filter's kernel calls sum this many rows each.
 constexpr int64_t kTaskPixels = 512;
@@ -175,6 +182,9 @@ class DirectWeights final : public WeightsPacking {
       offset += block_.back() * tiles();
     }
     packed_floats_ = offset;
+    const std::vector<int64_t>& taps = filter_taps_[0];
+    whole_mirror_ = mirrored_ && passes.size() == 1 && static_cast<int64_t>(taps.size()) == taps_;
+    for (int64_t t = 0; whole_mirror_ && t < taps_; ++t) whole_mirror_ = taps[static_cast<size_t>(t)] == taps_ - 1 - t;
   }
 
   // True when the kernels read the caller's filter (or gradient) as it is.
@@ -219,7 +229,11 @@ class DirectWeights final : public WeightsPacking {
     const float* packed = ctx.workspace.Get<float>(buffer());
     ForEachTask(ctx.workers, tiles(), [&](int, int64_t tile) {
       const float* block = Tile(packed, 0, tile);
-      ForEachOihwElement(0, tile, [&](int64_t filter, int64_t element) { diff_weights[filter] = block[element]; });
+      // Each input channel's taps x outputs, transposed (PackTile's forward blocks).
+      for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
+        transpose_(block + ic * width_, pass_cpg_ * width_, taps_, width_,
+                   diff_weights + (tile * width_ * cpg_ + ic) * taps_, cpg_ * taps_);
+      }
     });
   }
 
@@ -227,6 +241,27 @@ class DirectWeights final : public WeightsPacking {
   int64_t tiles() const { return pass_out_ / width_; }
   // Tile `tile`'s block of pass `pass`: element (tap, ic, j) at block[(tap * pass_cpg_ + ic) * width_ + j].
   void PackTile(const float* weights, size_t pass, int64_t tile, float* block) const {
+    if (!hwio_ && !mirrored_) {
+      // Each input channel's outputs x taps, transposed (a pass of forward has every tap, in order): element by
+      // element, the packing took twice the kernels' time on ResNeXt's 7x7 layer.
+      for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
+        transpose_(weights + (tile * width_ * cpg_ + ic) * taps_, cpg_ * taps_, width_, taps_, block + ic * width_,
+                   pass_cpg_ * width_);
+      }
+      return;
+    }
+    if (!hwio_ && whole_mirror_) {
+      // Each group's input channels x taps under one of its outputs (the pass's input channel ic), transposed into
+      // the block's rows from the last tap's up (a negative stride).
+      for (int64_t k = 0; k < groups_per_tile_; ++k) {
+        const int64_t group = tile * groups_per_tile_ + k;
+        for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
+          transpose_(weights + (group * opg_ + ic) * cpg_ * taps_, taps_, cpg_, taps_,
+                     block + ((taps_ - 1) * pass_cpg_ + ic) * width_ + k * cpg_, -pass_cpg_ * width_);
+        }
+      }
+      return;
+    }
     if (!hwio_) {
       ForEachOihwElement(pass, tile, [&](int64_t filter, int64_t element) { block[element] = weights[filter]; });
       return;
@@ -272,6 +307,7 @@ class DirectWeights final : public WeightsPacking {
   int64_t cpg_, opg_, out_, taps_;  // the problem's
   int64_t groups_per_tile_, pass_cpg_, pass_out_, width_;
   bool in_place_;
+  bool whole_mirror_ = false;  // backprop-input's one pass, every tap of the filter reversed
   int64_t packed_floats_ = 0;
   std::vector<std::vector<int64_t>> filter_taps_;
   std::vector<int64_t> block_, offset_;
@@ -294,7 +330,8 @@ RowBlocks RowBlocksOf(const std::vector<Pass>& passes, int64_t phase_rows, int64
 class DirectProduct final : public Executable {
  public:
   DirectProduct(const Problem& p, std::vector<Pass> passes, WorkspaceLayout* layout)
-      : g_(p.geometry), forward_(p.direction == Direction::kForward), passes_(std::move(passes)),
+      : g_(p.geometry), forward_(p.direction == Direction::kForward),
+        nchw_(g_.data_format == DataFormat::kNCHW), passes_(std::move(passes)),
         groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
         chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
         weights_(g_, passes_, groups_per_tile_,
@@ -324,13 +361,21 @@ class DirectProduct final : public Executable {
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     const int64_t outputs_per_task = chunks_.per_call * groups_per_tile_ * passes_[0].g.opg;
     epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task);
+    const kernels::DirectGeometry& first = passes_[0].g;
+    in_image_ = first.in_channels * first.in_h * first.in_w;
+    out_image_ = first.out_channels * result_h_ * result_w_;
+    if (nchw_) {
+      layout->Book(kPixelsIn, static_cast<size_t>(in_image_) * sizeof(float), 64, "one NCHW image's NHWC copy");
+      layout->Book(kPixelsOut, static_cast<size_t>(out_image_) * sizeof(float), 64,
+                   "one image's result in NHWC, before its planes");
+    }
     set_tasks(TaskSpace({g_.batch, row_blocks.blocks, chunks_.calls}));
   }
   std::string Describe() const override {
     return StrCat("of ", rows_per_task_, " rows x ",
                   groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
-                  staged_ ? ", each task packing its weights" : "",
+                  staged_ ? ", each task packing its weights" : "", nchw_ ? ", image by image on NHWC copies" : "",
                   forward_ ? ""
                   : passes_.size() == 1 ? ", as a forward pass with the filter reversed"
                                         : StrCat(", as ", passes_.size(), " forward passes over the stride's phases, "
@@ -343,37 +388,57 @@ class DirectProduct final : public Executable {
     const float* w = staged_ ? io.weights : weights_.Prepare(ctx, io.weights);
     const float* in = forward_ ? io.src : io.diff_dst;
     float* out = forward_ ? io.dst : io.diff_src;
-    const kernels::DirectGeometry& first = passes_[0].g;
-    const int64_t in_image = first.in_channels * first.in_h * first.in_w;
-    const int64_t channels = first.out_channels, out_image = channels * result_h_ * result_w_;
-    ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
-      const TaskSpace::Digits d = tasks().Decode(task);
-      const int64_t row0 = d[1] * rows_per_task_, tile = chunks_.first(d[2]), tiles = chunks_.count(d[2]);
-      const Range result_rows{row0 * phase_rows_, std::min(result_h_, (row0 + rows_per_task_) * phase_rows_)};
-      const int64_t first_channel = tile * groups_per_tile_ * first.opg;
-      float* staged = staged_ ? ctx.workspace.Get<float>(kStagedWeights, worker) : nullptr;
-      if (staged_) weights_.StageTiles(w, tile, tiles, staged);
-      const gemm::Matrix block =
-          PixelMatrix(DataFormat::kNHWC, out + d[0] * out_image, result_h_ * result_w_, channels,
-                      Range{result_rows.begin * result_w_, result_rows.end * result_w_}, first_channel,
-                      tiles * groups_per_tile_ * first.opg);
-      epilogue_.Around(ctx.workspace, worker, block, BlockBias(io.bias, first_channel), [&] {
-        for (size_t p = 0; p < passes_.size(); ++p) {
-          const Pass& pass = passes_[p];
-          const int64_t row1 = std::min(pass.g.out_h, row0 + rows_per_task_);
-          if (row0 >= row1) continue;  // a phase one row shorter than the others
-          ctx.kernels.direct_forward_nhwc(pass.g, {row0, row1, tile * groups_per_tile_, tiles}, in + d[0] * in_image,
-                                          staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile),
-                                          weights_.ldw(), weights_.step(p), out + d[0] * out_image + pass.dst_offset,
-                                          ctx.workspace.Get<float>(kBand, worker));
-        }
+    if (!nchw_) {
+      ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
+        const TaskSpace::Digits d = tasks().Decode(task);
+        RunTask(ctx, worker, d, w, io.bias, in + d[0] * in_image_, out + d[0] * out_image_);
       });
-    });
+      return;
+    }
+    float* pixels_in = ctx.workspace.Get<float>(kPixelsIn);
+    float* pixels_out = ctx.workspace.Get<float>(kPixelsOut);
+    const kernels::DirectGeometry& first = passes_[0].g;
+    const int64_t in_plane = first.in_h * first.in_w, out_plane = result_h_ * result_w_;
+    const int64_t image_tasks = tasks().size() / g_.batch;
+    for (int64_t n = 0; n < g_.batch; ++n) {
+      PlanesToPixels(ctx, in + n * in_image_, first.in_channels, in_plane, pixels_in);
+      // Accumulate mode adds to the result as it holds.
+      if (epilogue_.accumulate()) PlanesToPixels(ctx, out + n * out_image_, first.out_channels, out_plane, pixels_out);
+      ForEachTask(ctx.workers, image_tasks, [&](int worker, int64_t task) {
+        RunTask(ctx, worker, tasks().Decode(n * image_tasks + task), w, io.bias, pixels_in, pixels_out);
+      });
+      PixelsToPlanes(ctx, pixels_out, first.out_channels, out_plane, out + n * out_image_);
+    }
   }
 
  private:
+  // Task d's tiles of one image: its input `in` and result `out` in NHWC.
+  void RunTask(const RunContext& ctx, int worker, const TaskSpace::Digits& d, const float* w, const float* bias,
+               const float* in, float* out) const {
+    const kernels::DirectGeometry& first = passes_[0].g;
+    const int64_t row0 = d[1] * rows_per_task_, tile = chunks_.first(d[2]), tiles = chunks_.count(d[2]);
+    const Range result_rows{row0 * phase_rows_, std::min(result_h_, (row0 + rows_per_task_) * phase_rows_)};
+    const int64_t first_channel = tile * groups_per_tile_ * first.opg;
+    float* staged = staged_ ? ctx.workspace.Get<float>(kStagedWeights, worker) : nullptr;
+    if (staged_) weights_.StageTiles(w, tile, tiles, staged);
+    const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out, result_h_ * result_w_, first.out_channels,
+                                           Range{result_rows.begin * result_w_, result_rows.end * result_w_},
+                                           first_channel, tiles * groups_per_tile_ * first.opg);
+    epilogue_.Around(ctx.workspace, worker, block, BlockBias(bias, first_channel), [&] {
+      for (size_t p = 0; p < passes_.size(); ++p) {
+        const Pass& pass = passes_[p];
+        const int64_t row1 = std::min(pass.g.out_h, row0 + rows_per_task_);
+        if (row0 >= row1) continue;  // a phase one row shorter than the others
+        ctx.kernels.direct_forward_nhwc(pass.g, {row0, row1, tile * groups_per_tile_, tiles}, in,
+                                        staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile),
+                                        weights_.ldw(), weights_.step(p), out + pass.dst_offset,
+                                        ctx.workspace.Get<float>(kBand, worker));
+      }
+    });
+  }
+
   const Conv2dGeometry& g_;
-  bool forward_;
+  bool forward_, nchw_;
   std::vector<Pass> passes_;
   int64_t groups_per_tile_;
   TileChunks chunks_;
@@ -381,6 +446,7 @@ class DirectProduct final : public Executable {
   Epilogue epilogue_;
   bool staged_ = false;
   int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
+  int64_t in_image_ = 0, out_image_ = 0;  // floats of one image's input and result
 };
 
 // Backprop-filter: each task owns a chunk of tiles' weights, or a part of their rows, and sums images, then rows,
@@ -388,7 +454,7 @@ class DirectProduct final : public Executable {
 class DirectFilter final : public Executable {
  public:
   DirectFilter(const Problem& p, WorkspaceLayout* layout)
-      : g_(p.geometry), passes_(PassesOf(g_, true, nullptr)),
+      : g_(p.geometry), nchw_(g_.data_format == DataFormat::kNCHW), passes_(PassesOf(g_, true, nullptr)),
         groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
         chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
         weights_(g_, passes_, groups_per_tile_, DirectWeights::Use::kBackpropFilter, p.kernels.transpose) {
@@ -404,36 +470,44 @@ class DirectFilter final : public Executable {
       layout->Book(kPartialGradients, static_cast<size_t>((parts_ - 1) * gradient_floats_) * sizeof(float), 64,
                    "the gradient's sums over the later parts of the rows");
     }
+    src_image_ = g_.in_channels * g_.height.input * g_.width.input;
+    dst_image_ = g_.out_channels * g_.height.output * g_.width.output;
+    if (nchw_) {
+      layout->Book(kPixelsIn, static_cast<size_t>(src_image_) * sizeof(float), 64, "one NCHW image's NHWC copy");
+      layout->Book(kPixelsOut, static_cast<size_t>(dst_image_) * sizeof(float), 64,
+                   "one image's diff_dst in NHWC");
+    }
     set_tasks(TaskSpace({chunks_.calls, parts_}));
   }
   std::string Describe() const override {
     return StrCat("of ", groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
-                  parts_ > 1 ? StrCat(", rows summed in ", parts_, " parts") : "");
+                  parts_ > 1 ? StrCat(", rows summed in ", parts_, " parts") : "",
+                  nchw_ ? ", image by image on NHWC copies" : "");
   }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
-    const kernels::DirectGeometry& pass = passes_[0].g;
     float* gradient = weights_.Gradient(ctx, io.diff_weights);
-    const int64_t src_image = g_.in_channels * g_.height.input * g_.width.input;
-    const int64_t dst_image = g_.out_channels * g_.height.output * g_.width.output;
     float* partials = parts_ > 1 ? ctx.workspace.Get<float>(kPartialGradients) : nullptr;
-    const int64_t part_rows = CeilDiv(pass.out_h, parts_);
-    ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
-      const TaskSpace::Digits d = tasks().Decode(task);
-      const int64_t tile = chunks_.first(d[0]), tiles = chunks_.count(d[0]), part = d[1];
-      float* sums = part == 0 ? gradient : partials + (part - 1) * gradient_floats_;
-      const int64_t row0 = part * part_rows, row1 = std::min(pass.out_h, row0 + part_rows);
-      // The first call starts the sums (the empty algorithm takes problems with no image or output row).
-      for (int64_t n = 0; n < g_.batch; ++n) {
-        for (int64_t r = row0; r < row1; r += kFilterRows) {
-          ctx.kernels.direct_backprop_filter_nhwc(
-              pass, {r, std::min(row1, r + kFilterRows), tile * groups_per_tile_, tiles},
-              io.src + n * src_image, io.diff_dst + n * dst_image, weights_.ldw(), weights_.step(0),
-              weights_.Tile(sums, 0, tile), n > 0 || r > row0, ctx.workspace.Get<float>(kBand, worker));
+    if (!nchw_) {
+      ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
+        for (int64_t n = 0; n < g_.batch; ++n) {
+          SumImage(ctx, worker, task, n, io.src + n * src_image_, io.diff_dst + n * dst_image_, gradient, partials);
         }
+      });
+    } else {
+      // Image by image, each task's sums in the same order as above.
+      float* src = ctx.workspace.Get<float>(kPixelsIn);
+      float* diff_dst = ctx.workspace.Get<float>(kPixelsOut);
+      const int64_t src_plane = g_.height.input * g_.width.input, dst_plane = g_.height.output * g_.width.output;
+      for (int64_t n = 0; n < g_.batch; ++n) {
+        PlanesToPixels(ctx, io.src + n * src_image_, g_.in_channels, src_plane, src);
+        PlanesToPixels(ctx, io.diff_dst + n * dst_image_, g_.out_channels, dst_plane, diff_dst);
+        ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
+          SumImage(ctx, worker, task, n, src, diff_dst, gradient, partials);
+        });
       }
-    });
+    }
     if (parts_ > 1) {
       constexpr int64_t kChunk = 4096;
       ForEachTask(ctx.workers, CeilDiv(gradient_floats_, kChunk), [&](int, int64_t chunk) {
@@ -448,12 +522,31 @@ class DirectFilter final : public Executable {
   }
 
  private:
+  // Task `task`'s sums over image n (its src and diff_dst in NHWC); the first image's first rows start them.
+  void SumImage(const RunContext& ctx, int worker, int64_t task, int64_t n, const float* src, const float* diff_dst,
+                float* gradient, float* partials) const {
+    const kernels::DirectGeometry& pass = passes_[0].g;
+    const TaskSpace::Digits d = tasks().Decode(task);
+    const int64_t tile = chunks_.first(d[0]), tiles = chunks_.count(d[0]), part = d[1];
+    float* sums = part == 0 ? gradient : partials + (part - 1) * gradient_floats_;
+    const int64_t part_rows = CeilDiv(pass.out_h, parts_);
+    const int64_t row0 = part * part_rows, row1 = std::min(pass.out_h, row0 + part_rows);
+    // (The empty algorithm takes problems with no image or output row.)
+    for (int64_t r = row0; r < row1; r += kFilterRows) {
+      ctx.kernels.direct_backprop_filter_nhwc(
+          pass, {r, std::min(row1, r + kFilterRows), tile * groups_per_tile_, tiles}, src, diff_dst, weights_.ldw(),
+          weights_.step(0), weights_.Tile(sums, 0, tile), n > 0 || r > row0, ctx.workspace.Get<float>(kBand, worker));
+    }
+  }
+
   const Conv2dGeometry& g_;
+  bool nchw_;
   std::vector<Pass> passes_;
   int64_t groups_per_tile_;
   TileChunks chunks_;
   DirectWeights weights_;
   int64_t gradient_floats_ = 0, parts_ = 1;
+  int64_t src_image_ = 0, dst_image_ = 0;  // floats of one image's src and diff_dst
 };
 
 class DirectNhwc final : public Algorithm {
@@ -463,10 +556,30 @@ class DirectNhwc final : public Algorithm {
     const std::string why = DeclinesForPaddedBand(p);
     if (!why.empty()) return why;
     const Conv2dGeometry& g = p.geometry;
-    if (g.data_format != DataFormat::kNHWC) return "NCHW data (its kernels vectorize NHWC's output channels)";
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
     const int64_t cpg = g.in_channels_per_group(), opg = g.out_channels_per_group();
     const int64_t k = cpg * g.height.filter * g.width.filter;
+    if (g.data_format == DataFormat::kNCHW) {
+      // There the planes are the GEMM's operands as stored (pointwise_gemm): ResNet-50's 1x1 layers ran 0.80-0.91x
+      // as fast through the copies.
+      const bool pointwise = g.height.filter == 1 && g.width.filter == 1 && g.height.stride == 1 &&
+                             g.width.stride == 1 && !g.height.pad_before && !g.height.pad_after &&
+                             !g.width.pad_before && !g.width.pad_after;
+      if (pointwise) return "NCHW data with a 1x1 filter, unit stride and no padding: a GEMM on the planes as stored";
+      // The copies cost a pass over each image, which the kernels win back only with enough work per element: with
+      // K >= 128 they ran 1.1-1.6x the im2col path (ResNet-50's stem and 3x3 layers, ResNeXt's 14x14 groups); with
+      // K of 9-72 (U-Net's 1-channel input, ResNeXt's 4- and 8-channel groups, a 3-channel 3x3 stem) 0.83-1.0x.
+      if (k < kMinCopiedK) {
+        return StrCat("NCHW data runs on NHWC copies of its images, which pay only from K = ", kMinCopiedK, " (K = ", k,
+                      ")");
+      }
+      const int64_t copies = g.in_channels * g.height.input * g.width.input +
+                             g.out_channels * g.height.output * g.width.output;
+      if (copies > kMaxCopyFloats) {
+        return StrCat("NCHW data runs on NHWC copies of one image's input and output, and these would take ", copies,
+                      " floats, more than ", kMaxCopyFloats);
+      }
+    }
     // Beyond thin GEMMs the register tiles were measured on targets of 16 lanes (AVX-512, 32 registers) only:
     // there they ran 1.1-1.4x the im2col + GEMM path with 33-64 outputs per group (RegNetY-8GF's 56-channel groups,
     // ResNet-50's 64-channel 3x3 layer, VGG's first layers) and 1.04-1.28x OpenBLAS's with up to 512 at unit
