@@ -118,7 +118,8 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
     const char* bwd_data_algorithm = nullptr;  // ... but backprop-input, when given
     bool forced = false;  // the algorithm is forced (PlanOptions::algorithm), where the planner would choose others
   };
-  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 8, 18, 40, 3, 1, "im2col_gemm"},
+  // Forced where 16-lane targets would run direct_nhwc's forward (with an HWIO filter, in two blocks of rows).
+  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 8, 18, 40, 3, 1, "im2col_gemm", nullptr, true},
                         // NCHW im2col with channel blocks, and with groups
                         {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1, "im2col_gemm", nullptr, true},
                         {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 64, 8, 8, 96, 1, 1, "pointwise_gemm"},
@@ -184,12 +185,12 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
 }
 
 TEST_CASE("groups of more than 64 outputs run direct over OpenBLAS on 16-lane targets only, at unit stride where an "
-          "image makes two tasks, and match the reference") {
+          "image makes two tasks (forward splits a small image's rows for them), and match the reference") {
   struct Case {
     int64_t h, stride;
-    bool wide_direct;  // over OpenBLAS on targets of 16 lanes
+    bool forward_direct, backward_direct;  // over OpenBLAS on targets of 16 lanes
   };
-  const Case cases[] = {{40, 1, true}, {40, 2, false}, {8, 1, false}};
+  const Case cases[] = {{40, 1, true, true}, {40, 2, false, false}, {8, 1, true, false}};
   const bool wide_tiles = kernels::ChooseKernels().lanes >= 16;
   for (const std::string& backend : GemmBackends()) {
     for (const Case& c : cases) {
@@ -216,8 +217,8 @@ TEST_CASE("groups of more than 64 outputs run direct over OpenBLAS on 16-lane ta
                                                 &bwd_data, options)
                     .ok());
         REQUIRE(Conv2dPlan::CreateBackpropFilter(desc, src, weights, g.dst_shape(), &bwd_filter, options).ok());
-        const bool direct = c.wide_direct && backend == "openblas" && wide_tiles;
-        CHECK(fwd.algorithm() == (direct ? "direct_nhwc" : "im2col_gemm"));
+        const bool wide = backend == "openblas" && wide_tiles, direct = c.backward_direct && wide;
+        CHECK(fwd.algorithm() == (c.forward_direct && wide ? "direct_nhwc" : "im2col_gemm"));
         CHECK(bwd_data.algorithm() == (direct ? "direct_nhwc" : "im2col_gemm"));
         CHECK(bwd_filter.algorithm() == (direct ? "direct_nhwc" : "im2col_gemm"));
         std::vector<float> results[3] = {std::vector<float>(dy.size()), std::vector<float>(x.size()),

@@ -314,15 +314,24 @@ class DirectWeights final : public WeightsPacking {
 };
 
 // Enough pass rows per task for kTaskPixels pixels of the result (a pass row makes `phase_rows` rows of it, each
-// `result_w` pixels wide).
-RowBlocks RowBlocksOf(const std::vector<Pass>& passes, int64_t phase_rows, int64_t result_w) {
+// `result_w` pixels wide), in at least `min_blocks` blocks where the rows allow.
+RowBlocks RowBlocksOf(const std::vector<Pass>& passes, int64_t phase_rows, int64_t result_w, int64_t min_blocks) {
   int64_t pass_rows = 0;
   for (const Pass& pass : passes) pass_rows = std::max(pass_rows, pass.g.out_h);
   const int64_t task_rows = CeilDiv(kTaskPixels, std::max<int64_t>(1, result_w * phase_rows));
   RowBlocks r;
-  r.rows_per_task = std::min(pass_rows, std::max<int64_t>(1, task_rows));
+  r.rows_per_task = std::min(CeilDiv(pass_rows, min_blocks), std::max<int64_t>(1, task_rows));
   r.blocks = CeilDiv(pass_rows, r.rows_per_task);
   return r;
+}
+
+// Forward with an HWIO filter splits an image whose tiles make one kernel call into two blocks of rows at least,
+// so that two threads share it: ResNet-50's 256- and 512-channel 3x3 layers on 14x14 and 7x7 images ran
+// 1.11-1.28x the im2col path at one thread and 1.16-1.20x at two, its 1x1 layers there 1.03-1.07x and 1.9-2.0x.
+// Not where the weights are packed per call: an OIHW filter (the 512-channel layer 0.75x), or backprop-input's
+// mirrored weights (0.77-0.98x).
+int64_t MinRowBlocks(const Conv2dGeometry& g, bool forward, int64_t calls) {
+  return forward && g.filter_format == FilterFormat::kHWIO && calls == 1 ? 2 : 1;
 }
 
 // Forward, and backprop-input as forward passes over the phases of the stride: each task computes its pass rows
@@ -342,7 +351,7 @@ class DirectProduct final : public Executable {
     phase_rows_ = forward_ ? 1 : g_.height.stride;
     result_h_ = forward_ ? g_.height.output : g_.height.input;
     result_w_ = forward_ ? g_.width.output : g_.width.input;
-    const RowBlocks row_blocks = RowBlocksOf(passes_, phase_rows_, result_w_);
+    const RowBlocks row_blocks = RowBlocksOf(passes_, phase_rows_, result_w_, MinRowBlocks(g_, forward_, chunks_.calls));
     rows_per_task_ = row_blocks.rows_per_task;
     // When one task uses a chunk's weights, it packs them itself, just before its kernel calls read them, instead
     // of packing the whole filter first: ResNeXt's 1.2 MB filter of its 7x7 layer no longer comes back from L3.
@@ -614,7 +623,9 @@ class DirectNhwc final : public Algorithm {
       const int64_t calls = TileChunks(pass, g.groups, lanes).calls;
       const int64_t blocks = filter ? FilterRowParts(calls, pass.out_h, NumElements(g.weights_shape()))
                                     : RowBlocksOf(passes, forward ? 1 : g.height.stride,
-                                                  forward ? g.width.output : g.width.input).blocks;
+                                                  forward ? g.width.output : g.width.input,
+                                                  MinRowBlocks(g, forward, calls))
+                                          .blocks;
       if (calls * blocks < 2) {
         return StrCat("the GEMM is not thin (", opg, " output channels per group, K = ", k,
                       ") and an image would be one task of the direct kernels");
