@@ -576,8 +576,9 @@ class DirectNhwc final : public Algorithm {
                              !g.width.pad_before && !g.width.pad_after;
       if (pointwise) return "NCHW data with a 1x1 filter, unit stride and no padding: a GEMM on the planes as stored";
       // The copies cost a pass over each image, which the kernels win back only with enough work per element: with
-      // K >= 128 they ran 1.1-1.6x the im2col path (ResNet-50's stem and 3x3 layers, ResNeXt's 14x14 groups); with
-      // K of 9-72 (U-Net's 1-channel input, ResNeXt's 4- and 8-channel groups, a 3-channel 3x3 stem) 0.83-1.0x.
+      // K >= 128 they ran 1.16-1.93x the im2col path (ResNet-50's stem and 64- and 128-channel 3x3 layers,
+      // ResNeXt's 16- and 32-channel groups) and 0.96-1.84x on a 16-channel input; with K of 9-72 (U-Net's
+      // 1-channel input, ResNeXt's 4- and 8-channel groups, a 3-channel 3x3 stem) 0.83-1.0x.
       if (k < kMinCopiedK) {
         return StrCat("NCHW data runs on NHWC copies of its images, which pay only from K = ", kMinCopiedK, " (K = ", k,
                       ")");
