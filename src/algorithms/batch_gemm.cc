@@ -100,8 +100,7 @@ class BatchGemm final : public Algorithm {
     const Conv2dGeometry& g = p.geometry;
     const std::string why = DeclinesForGemm(p);
     if (!why.empty()) return why;
-    const bool padded = g.height.pad_before || g.height.pad_after || g.width.pad_before || g.width.pad_after;
-    if (padded || g.height.filter != g.height.input || g.width.filter != g.width.input || g.height.output != 1 ||
+    if (Padded(g) || g.height.filter != g.height.input || g.width.filter != g.width.input || g.height.output != 1 ||
         g.width.output != 1) {
       return "the filter does not cover the whole unpadded input";
     }

@@ -28,6 +28,15 @@ inline void ZeroFloats(float* data, int64_t n) {
   if (n > 0) std::memset(data, 0, static_cast<size_t>(n) * sizeof(float));
 }
 
+// Whether any side of the input is zero-padded.
+inline bool Padded(const Conv2dGeometry& g) {
+  return g.height.pad_before || g.height.pad_after || g.width.pad_before || g.width.pad_after;
+}
+// 1x1 filter, unit stride, no padding: each image is its own column matrix (pointwise_gemm's problems).
+inline bool Pointwise(const Conv2dGeometry& g) {
+  return g.height.filter == 1 && g.width.filter == 1 && g.height.stride == 1 && g.width.stride == 1 && !Padded(g);
+}
+
 // Nothing to compute: the result has no elements, or is a sum over nothing (a zero gradient).
 bool HasNothingToCompute(Direction direction, const Conv2dGeometry& g);
 

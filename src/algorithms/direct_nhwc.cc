@@ -571,10 +571,7 @@ class DirectNhwc final : public Algorithm {
     if (g.data_format == DataFormat::kNCHW) {
       // There the planes are the GEMM's operands as stored (pointwise_gemm): ResNet-50's 1x1 layers ran 0.80-0.91x
       // as fast through the copies.
-      const bool pointwise = g.height.filter == 1 && g.width.filter == 1 && g.height.stride == 1 &&
-                             g.width.stride == 1 && !g.height.pad_before && !g.height.pad_after &&
-                             !g.width.pad_before && !g.width.pad_after;
-      if (pointwise) return "NCHW data with a 1x1 filter, unit stride and no padding: a GEMM on the planes as stored";
+      if (Pointwise(g)) return "NCHW data with a 1x1 filter, unit stride and no padding: a GEMM on the planes as stored";
       // The copies cost a pass over each image, which the kernels win back only with enough work per element: with
       // K >= 128 they ran 1.16-1.93x the im2col path (ResNet-50's stem and 64- and 128-channel 3x3 layers,
       // ResNeXt's 16- and 32-channel groups) and 0.96-1.84x on a 16-channel input; with K of 9-72 (U-Net's

@@ -113,7 +113,7 @@ class PointwiseGemm final : public Algorithm {
     if (!why.empty()) return why;
     if (g.height.filter != 1 || g.width.filter != 1) return "the filter is not 1x1";
     if (g.height.stride != 1 || g.width.stride != 1) return "the stride is not 1";
-    if (g.height.pad_before || g.height.pad_after || g.width.pad_before || g.width.pad_after) return "the input is padded";
+    if (Padded(g)) return "the input is padded";
     return "";
   }
   std::unique_ptr<const Executable> Plan(const Problem& p, WorkspaceLayout* layout) const override {
