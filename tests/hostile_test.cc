@@ -144,6 +144,46 @@ TEST_CASE("null attrs and null data with non-zero sizes, in every op") {
   CHECK(out == std::vector<float>(64, kUntouched));
 }
 
+TEST_CASE("valid problems too big to hold are planned without overflow and refused for NULL data, by every algorithm") {
+  struct Huge {
+    const char* name;
+    int64_t a[4], f[4], dy[4];
+    colconv_padding padding;
+    int64_t stride_h;
+  };
+  const int64_t m20 = int64_t{1} << 20;
+  const Huge cases[] = {
+      // Found by the fuzzer: an 11 x 2^20 filter over 2^20 images of 2^20 x 4 pixels, whose im2col columns
+      // (batch x pixels x taps) overflow int64.
+      {"column matrix beyond int64", {m20, m20, 4, 1}, {11, m20, 1, 1}, {m20, m20 / 4, 4, 1}, COLCONV_SAME, 4},
+      {"batch 2^24 of ResNet's 7x7 layer", {int64_t{1} << 24, 7, 7, 512}, {3, 3, 512, 512},
+       {int64_t{1} << 24, 7, 7, 512}, COLCONV_SAME, 1},
+  };
+  for (const Huge& c : cases) {
+    colconv_conv2d_attrs attrs;
+    colconv_conv2d_attrs_init(&attrs);
+    attrs.padding = c.padding;
+    attrs.strides[0] = c.stride_h;
+    for (const char* algorithm : {"", "im2col_gemm", "pointwise_gemm", "batch_gemm", "direct_nhwc", "depthwise"}) {
+      REQUIRE(colconv_set_algorithm(algorithm) == COLCONV_OK);
+      // Refused for the data, or (forced) for a problem the algorithm does not compute: never a crash.
+      auto refused = [&](colconv_status s) {
+        const std::string message = colconv_last_error();
+        CAPTURE(c.name);
+        CAPTURE(algorithm);
+        CAPTURE(message);
+        CHECK(s == COLCONV_INVALID_ARGUMENT);
+        CHECK((message.find("is NULL") != std::string::npos || message.find("does not compute") != std::string::npos));
+        if (*algorithm == '\0') CHECK(message.find("is NULL") != std::string::npos);
+      };
+      refused(colconv_conv2d(&attrs, c.a, nullptr, c.f, nullptr, nullptr));
+      refused(colconv_conv2d_backprop_input(&attrs, c.a, c.f, nullptr, c.dy, nullptr, nullptr));
+      refused(colconv_conv2d_backprop_filter(&attrs, c.a, nullptr, c.f, c.dy, nullptr, nullptr));
+    }
+  }
+  REQUIRE(colconv_set_algorithm(nullptr) == COLCONV_OK);
+}
+
 TEST_CASE("a dilation far beyond the input is fine where the filter has one tap") {
   colconv_conv2d_attrs attrs;
   colconv_conv2d_attrs_init(&attrs);

@@ -4,6 +4,7 @@
 #include "src/algorithms/epilogue.h"
 #include "src/algorithms/im2col_gemm.h"
 #include "src/algorithms/pixel_matrix.h"
+#include "src/checked_math.h"
 #include "src/cpu_info.h"
 #include "src/parallel.h"
 
@@ -25,8 +26,11 @@ class Im2colForward final : public Executable {
     // Output-channel blocks (a small batch with few pixel tiles) would each repeat their tile's im2col: the columns
     // are made once, into a shared buffer, where it stays within two L2s (measured: the repeats cost 5 to 9% on
     // ResNet-50's 7x7 layers at one thread).
-    const size_t shared_bytes = static_cast<size_t>(units * k_slices_ * slot_) * sizeof(float);
-    shared_ = oc_blocks > 1 && shared_bytes <= 2 * L2CacheBytes();
+    // A huge batch's product may not fit int64; such a buffer would not be shared anyway.
+    int64_t shared_floats = 0;
+    shared_ = oc_blocks > 1 && CheckedProduct({units, k_slices_, slot_}, &shared_floats) &&
+              static_cast<size_t>(shared_floats) <= 2 * L2CacheBytes() / sizeof(float);
+    const size_t shared_bytes = static_cast<size_t>(shared_floats) * sizeof(float);
     t_.filter.Book(layout, p.prepacked_weights);
     if (shared_) {
       layout->Book(kSharedColumns, shared_bytes, 64, "bytes of column tiles shared by the output-channel blocks");
