@@ -60,19 +60,23 @@ class FusedConv2d(nn.Module):
         self.register_buffer("weight", weight.detach().contiguous().clone())
         self.register_buffer("bias", None if bias is None else bias.detach().contiguous().clone())
         self.attrs = dict(strides=tuple(conv.stride), dilations=tuple(conv.dilation), groups=conv.groups,
-                          filter_format="OIHW", padding=_padding_of(conv))
+                          padding=_padding_of(conv))
         self.activation, self.residual, self.in_place = activation, residual, in_place
         self._operators = {}
 
     def forward(self, x, identity=None):
-        from colconv.torch import _channels_last, _check_inputs, _storage_shape, _stored
+        from colconv.torch import _channels_last, _check_inputs, _hwio, _storage_shape, _stored
         _check_inputs(x, identity)
         nhwc = _channels_last(x)
         key = (tuple(x.shape), nhwc)
         op = self._operators.get(key)
         if op is None:
+            # HWIO in channels_last, as colconv.torch's forward operators take it (see _conv2d_forward there).
+            o, i, kh, kw = self.weight.shape
+            weight, filter_shape, filter_format = (_hwio(self.weight), [kh, kw, i, o], "HWIO") if nhwc else \
+                (self.weight.numpy(), [o, i, kh, kw], "OIHW")
             op = self._operators[key] = _lib.Operator(
-                "forward", _storage_shape(x, nhwc), list(self.weight.shape), filter=self.weight.numpy(),
+                "forward", _storage_shape(x, nhwc), filter_shape, filter=weight, filter_format=filter_format,
                 bias=None if self.bias is None else self.bias.numpy(), activation=self.activation or "none",
                 accumulate=identity is not None, data_format="NHWC" if nhwc else "NCHW", **self.attrs)
         shape = op.result_shape

@@ -94,10 +94,33 @@ class ThinLayersTest(unittest.TestCase):
                 if want is not None:
                     layout = ("NHWC", [n, h, w, c]) if channels_last else ("NCHW", [n, c, h, w])
                     for op in ("forward", "backprop_filter") + (("backprop_input",) if stride == (1, 1) else ()):
-                        got = colconv.algorithm(op, layout[1], [o, c // groups, k[0], k[1]], stride,
-                                                "SAME", 1, groups, layout[0], "OIHW")
+                        # The module's channels_last forward operators take the filter as HWIO, the rest as OIHW.
+                        filter_shape, filter_format = ([k[0], k[1], c // groups, o], "HWIO") \
+                            if op == "forward" and channels_last else ([o, c // groups, k[0], k[1]], "OIHW")
+                        got = colconv.algorithm(op, layout[1], filter_shape, stride, "SAME", 1, groups, layout[0],
+                                                filter_format)
                         self.assertEqual(got, want, f"{op} of layer {trial} ({layout[0]})")
                 GridTest().check(n, c, h, w, o, k, stride, (1, 1), groups, "same", channels_last, True, 100 + trial)
+
+    def test_small_image_forward_runs_direct_through_the_module_in_channels_last(self):
+        """In channels_last the module hands its forward operator an HWIO filter, with which colconv splits a 7x7
+        image's rows into two tasks and runs the direct kernels (an OIHW filter, packed by every one-shot call, keeps
+        the GEMM, as NCHW does); an in-place weight update is packed again through the same hand-off."""
+        torch.manual_seed(7)
+        for channels_last, want in ((True, "direct_nhwc"), (False, "im2col_gemm")):
+            layer = colconv.torch.Conv2d(128, 128, 3, padding=1, bias=True)
+            reference = torch.nn.Conv2d(128, 128, 3, padding=1, bias=True)
+            reference.load_state_dict(layer.state_dict())
+            x = torch.randn(1, 128, 7, 7)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with torch.no_grad():
+                for step in range(2):
+                    self.assertTrue(close(layer(x), reference(x), 50.0), f"step {step}, channels_last {channels_last}")
+                    layer.weight.mul_(-0.5)
+                    reference.weight.mul_(-0.5)
+            entry = layer.operators._entries[("forward", (tuple(x.shape), channels_last))]
+            self.assertEqual(entry[0].algorithm, want)
 
     def test_algorithm_errors_name_the_argument(self):
         with self.assertRaisesRegex(ValueError, "op is 'sideways'"):
