@@ -65,20 +65,19 @@ class FusedConv2d(nn.Module):
         self._operators = {}
 
     def forward(self, x, identity=None):
-        from colconv.torch import _channels_last, _check_inputs, _hwio, _storage_shape, _stored
+        from colconv.torch import _channels_last, _check_inputs, _forward_filter, _storage_shape, _stored
         _check_inputs(x, identity)
         nhwc = _channels_last(x)
         key = (tuple(x.shape), nhwc)
         op = self._operators.get(key)
         if op is None:
-            # HWIO in channels_last, as colconv.torch's forward operators take it (see _conv2d_forward there).
-            o, i, kh, kw = self.weight.shape
-            weight, filter_shape, filter_format = (_hwio(self.weight), [kh, kw, i, o], "HWIO") if nhwc else \
-                (self.weight.numpy(), [o, i, kh, kw], "OIHW")
+            shape = _storage_shape(x, nhwc)
+            filter_array, filter_shape, attrs = _forward_filter(shape, self.weight, dict(
+                self.attrs, filter_format="OIHW", data_format="NHWC" if nhwc else "NCHW"))
             op = self._operators[key] = _lib.Operator(
-                "forward", _storage_shape(x, nhwc), filter_shape, filter=weight, filter_format=filter_format,
+                "forward", shape, filter_shape, filter=filter_array(self.weight),
                 bias=None if self.bias is None else self.bias.numpy(), activation=self.activation or "none",
-                accumulate=identity is not None, data_format="NHWC" if nhwc else "NCHW", **self.attrs)
+                accumulate=identity is not None, **attrs)
         shape = op.result_shape
         shape = (shape[0], shape[3], shape[1], shape[2]) if nhwc else tuple(shape)
         memory_format = torch.channels_last if nhwc else torch.contiguous_format

@@ -12,6 +12,7 @@ Conv2d takes nn.Conv2d's arguments (padding: int, pair, 'valid' or 'same'), plus
 bottom/right). Inputs in torch.channels_last memory format run as NHWC without a copy and give channels_last
 results; others run as NCHW.
 """
+import functools
 import math
 
 import torch
@@ -59,8 +60,33 @@ def _numpy(t):
 
 
 def _hwio(weight):
-    """An OIHW weight as an HWIO array, the filter layout channels_last forward operators take (_conv2d_forward)."""
+    """An OIHW weight as an HWIO array, the filter layout some forward operators take (_forward_filter)."""
     return weight.detach().permute(2, 3, 1, 0).contiguous().numpy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _forward_takes_hwio(storage_shape, weight_shape, attrs_items):
+    """Whether a forward operator should take the filter as HWIO: where that turns colconv's choice into its direct
+    kernels. On small images they split an image's rows into two tasks only for HWIO filters (OIHW ones would be
+    packed by every one-shot call; src/algorithms/direct_nhwc.cc); elsewhere OIHW stays, as HWIO changed nothing or
+    ran the same GEMM path slower in NCHW (ResNet-50, one thread: 3x3 layers on 14x14 and 7x7 images 1.17x and
+    1.30x in NCHW, 1.12x and 1.25x in channels_last, but NCHW's 1x1 and strided layers 0.87-0.93x)."""
+    attrs = dict(attrs_items)
+    o, i, kh, kw = weight_shape
+    try:
+        hwio = _lib.algorithm("forward", list(storage_shape), [kh, kw, i, o], **dict(attrs, filter_format="HWIO"))
+        oihw = _lib.algorithm("forward", list(storage_shape), list(weight_shape), **attrs)
+    except ValueError:  # invalid arguments, or a forced algorithm that declines: the OIHW operator says why
+        return False
+    return hwio == "direct_nhwc" and oihw != hwio
+
+
+def _forward_filter(storage_shape, weight, attrs):
+    """(filter array function, filter shape, attrs) of a forward operator for weight, as _forward_takes_hwio says."""
+    if _forward_takes_hwio(tuple(storage_shape), tuple(weight.shape), tuple(sorted(attrs.items()))):
+        o, i, kh, kw = weight.shape
+        return _hwio, [kh, kw, i, o], dict(attrs, filter_format="HWIO")
+    return _numpy, list(weight.shape), attrs
 
 
 def _run(entry, a, b=None):
@@ -130,17 +156,11 @@ def _conv2d_forward(x, weight, bias, attrs, activation, operators):
         raise ValueError(f"colconv convolutions take 4-D inputs (N, C, H, W); got shape {tuple(x.shape)}")
     nhwc = _channels_last(x)
     attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
-    # In channels_last the forward operator takes the filter as HWIO: on small images colconv's direct kernels then
-    # split an image's rows into two tasks (src/algorithms/direct_nhwc.cc), which they do not for OIHW, packed
-    # afresh by each one-shot call. Measured end to end in channels_last with colconv at two threads: 1.08-1.14x on
-    # ResNet-18/50, ResNeXt-50, MobileNetV2 and EfficientNet-B0 (1.01-1.03x at one); NCHW, where HWIO ran
-    # 0.96-0.99x, keeps OIHW.
-    o, i, kh, kw = weight.shape
-    filter_array, filter_shape, filter_format = (_hwio, [kh, kw, i, o], "HWIO") if nhwc else \
-        (_numpy, list(weight.shape), "OIHW")
+    shape = _storage_shape(x, nhwc)
+    filter_array, filter_shape, forward_attrs = _forward_filter(shape, weight, attrs)
     entry = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, lambda: _lib.Operator(
-        "forward", _storage_shape(x, nhwc), filter_shape, filter=filter_array(weight), bias=_numpy(bias),
-        activation=activation or "none", **dict(attrs, filter_format=filter_format)), nhwc, filter_array)
+        "forward", shape, filter_shape, filter=filter_array(weight), bias=_numpy(bias),
+        activation=activation or "none", **forward_attrs), nhwc, filter_array)
     return _run(entry, _stored(x, nhwc)), nhwc, attrs
 
 

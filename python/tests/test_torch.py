@@ -94,23 +94,21 @@ class ThinLayersTest(unittest.TestCase):
                 if want is not None:
                     layout = ("NHWC", [n, h, w, c]) if channels_last else ("NCHW", [n, c, h, w])
                     for op in ("forward", "backprop_filter") + (("backprop_input",) if stride == (1, 1) else ()):
-                        # The module's channels_last forward operators take the filter as HWIO, the rest as OIHW.
-                        filter_shape, filter_format = ([k[0], k[1], c // groups, o], "HWIO") \
-                            if op == "forward" and channels_last else ([o, c // groups, k[0], k[1]], "OIHW")
-                        got = colconv.algorithm(op, layout[1], filter_shape, stride, "SAME", 1, groups, layout[0],
-                                                filter_format)
+                        got = colconv.algorithm(op, layout[1], [o, c // groups, k[0], k[1]], stride, "SAME", 1,
+                                                groups, layout[0], "OIHW")
                         self.assertEqual(got, want, f"{op} of layer {trial} ({layout[0]})")
                 GridTest().check(n, c, h, w, o, k, stride, (1, 1), groups, "same", channels_last, True, 100 + trial)
 
-    def test_small_image_forward_runs_direct_through_the_module_in_channels_last(self):
-        """In channels_last the module hands its forward operator an HWIO filter, with which colconv splits a 7x7
-        image's rows into two tasks and runs the direct kernels (an OIHW filter, packed by every one-shot call, keeps
-        the GEMM, as NCHW does); an in-place weight update is packed again through the same hand-off. 64 channels
-        take the direct kernels with either GEMM backend (128 take oneDNN's GEMM, faster than OpenBLAS's)."""
+    def test_small_image_forward_runs_direct_through_the_module(self):
+        """The module hands its forward operator an HWIO filter where that turns colconv's choice into the direct
+        kernels, which split a 7x7 image's rows into two tasks only for HWIO filters (an OIHW one keeps the GEMM),
+        and keeps OIHW elsewhere (a 1x1 layer in NCHW); an in-place weight update is packed again through the
+        same hand-off. 64 channels take the direct kernels with either GEMM backend (128 take oneDNN's GEMM)."""
         torch.manual_seed(7)
-        for channels_last, want in ((True, "direct_nhwc"), (False, "im2col_gemm")):
-            layer = colconv.torch.Conv2d(64, 64, 3, padding=1, bias=True)
-            reference = torch.nn.Conv2d(64, 64, 3, padding=1, bias=True)
+        for channels_last, k, want, hwio in ((True, 3, "direct_nhwc", True), (False, 3, "direct_nhwc", True),
+                                             (False, 1, "pointwise_gemm", False)):
+            layer = colconv.torch.Conv2d(64, 64, k, padding=k // 2, bias=True)
+            reference = torch.nn.Conv2d(64, 64, k, padding=k // 2, bias=True)
             reference.load_state_dict(layer.state_dict())
             x = torch.randn(1, 64, 7, 7)
             if channels_last:
@@ -122,6 +120,9 @@ class ThinLayersTest(unittest.TestCase):
                     reference.weight.mul_(-0.5)
             entry = layer.operators._entries[("forward", (tuple(x.shape), channels_last))]
             self.assertEqual(entry[0].algorithm, want)
+            layout = ([1, 7, 7, 64], "NHWC") if channels_last else ([1, 64, 7, 7], "NCHW")
+            oihw = colconv.algorithm("forward", layout[0], [64, 64, k, k], 1, "SAME", 1, 1, layout[1], "OIHW")
+            self.assertEqual(oihw != want, hwio)
 
     def test_algorithm_errors_name_the_argument(self):
         with self.assertRaisesRegex(ValueError, "op is 'sideways'"):
