@@ -12,7 +12,6 @@ Conv2d takes nn.Conv2d's arguments (padding: int, pair, 'valid' or 'same'), plus
 bottom/right). Inputs in torch.channels_last memory format run as NHWC without a copy and give channels_last
 results; others run as NCHW.
 """
-import functools
 import math
 
 import torch
@@ -64,14 +63,12 @@ def _hwio(weight):
     return weight.detach().permute(2, 3, 1, 0).contiguous().numpy()
 
 
-@functools.lru_cache(maxsize=4096)
-def _forward_takes_hwio(storage_shape, weight_shape, attrs_items):
+def _forward_takes_hwio(storage_shape, weight_shape, attrs):
     """Whether a forward operator should take the filter as HWIO: where that turns colconv's choice into its direct
     kernels. On small images they split an image's rows into two tasks only for HWIO filters (OIHW ones would be
     packed by every one-shot call; src/algorithms/direct_nhwc.cc); elsewhere OIHW stays, as HWIO changed nothing or
     ran the same GEMM path slower in NCHW (ResNet-50, one thread: 3x3 layers on 14x14 and 7x7 images 1.17x and
     1.30x in NCHW, 1.12x and 1.25x in channels_last, but NCHW's 1x1 and strided layers 0.87-0.93x)."""
-    attrs = dict(attrs_items)
     o, i, kh, kw = weight_shape
     try:
         hwio = _lib.algorithm("forward", list(storage_shape), [kh, kw, i, o], **dict(attrs, filter_format="HWIO"))
@@ -83,7 +80,7 @@ def _forward_takes_hwio(storage_shape, weight_shape, attrs_items):
 
 def _forward_filter(storage_shape, weight, attrs):
     """(filter array function, filter shape, attrs) of a forward operator for weight, as _forward_takes_hwio says."""
-    if _forward_takes_hwio(tuple(storage_shape), tuple(weight.shape), tuple(sorted(attrs.items()))):
+    if _forward_takes_hwio(storage_shape, weight.shape, attrs):
         o, i, kh, kw = weight.shape
         return _hwio, [kh, kw, i, o], dict(attrs, filter_format="HWIO")
     return _numpy, list(weight.shape), attrs
@@ -93,7 +90,7 @@ def _run(entry, a, b=None):
     """Runs an operator entry of Operators on a (and b), stored as _stored gives them, into a new logical-NCHW
     tensor in the operator's memory format. The operator was made for these shapes (its cache key holds them) and
     _check_inputs checked the tensors, so they go to colconv by address, without numpy views."""
-    op, _, shape, memory_format = entry
+    op, _, shape, memory_format, _ = entry
     y = torch.empty(shape, memory_format=memory_format)
     op._run_addresses(a.data_ptr(), 0 if b is None else b.data_ptr(), y.data_ptr())
     return y
@@ -112,21 +109,21 @@ class Operators:
     def __init__(self):
         self._entries = {}
 
-    def get(self, op, key, weight, bias, make, nhwc, filter_array=_numpy):
-        """The entry [operator, weights' version, result's logical shape, memory format] for op and key; make()
-        creates the operator with the current weight and bias packed, weight as filter_array gives it. nhwc: the
-        result is channels_last."""
+    def get(self, op, key, weight, bias, make, nhwc):
+        """The entry [operator, weights' version, result's logical shape, memory format, filter array function] for
+        op and key; make() returns the operator, made with the current weight and bias packed, and the function that
+        gives the weight's array as the operator takes it (for repacks). nhwc: the result is channels_last."""
         version = (id(weight), weight._version, None if bias is None else (id(bias), bias._version))
         entry = self._entries.get((op, key))
         if entry is None:
-            made = make()
+            made, filter_array = make()
             shape = tuple(made.result_shape)
             if nhwc:
                 shape = (shape[0], shape[3], shape[1], shape[2])
             entry = self._entries[(op, key)] = [made, version, shape,
-                                                torch.channels_last if nhwc else torch.contiguous_format]
+                                                torch.channels_last if nhwc else torch.contiguous_format, filter_array]
         elif entry[1] != version and op != "backprop_filter":
-            entry[0].repack(filter_array(weight), _numpy(bias))
+            entry[0].repack(entry[4](weight), _numpy(bias))
             entry[1] = version
         return entry
 
@@ -156,11 +153,14 @@ def _conv2d_forward(x, weight, bias, attrs, activation, operators):
         raise ValueError(f"colconv convolutions take 4-D inputs (N, C, H, W); got shape {tuple(x.shape)}")
     nhwc = _channels_last(x)
     attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
-    shape = _storage_shape(x, nhwc)
-    filter_array, filter_shape, forward_attrs = _forward_filter(shape, weight, attrs)
-    entry = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, lambda: _lib.Operator(
-        "forward", shape, filter_shape, filter=filter_array(weight), bias=_numpy(bias),
-        activation=activation or "none", **forward_attrs), nhwc, filter_array)
+
+    def make():
+        shape = _storage_shape(x, nhwc)
+        filter_array, filter_shape, forward_attrs = _forward_filter(shape, weight, attrs)
+        return _lib.Operator("forward", shape, filter_shape, filter=filter_array(weight), bias=_numpy(bias),
+                             activation=activation or "none", **forward_attrs), filter_array
+
+    entry = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, make, nhwc)
     return _run(entry, _stored(x, nhwc)), nhwc, attrs
 
 
@@ -182,14 +182,14 @@ class _Conv2dFunction(torch.autograd.Function):
         g = _stored(grad, nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            entry = ctx.operators.get("backprop_input", key, weight, None, lambda: _lib.Operator(
+            entry = ctx.operators.get("backprop_input", key, weight, None, lambda: (_lib.Operator(
                 "backprop_input", _storage_shape(x, nhwc), list(weight.shape), _storage_shape(g, nhwc),
-                filter=_numpy(weight), **ctx.attrs), nhwc)
+                filter=_numpy(weight), **ctx.attrs), _numpy), nhwc)
             grad_x = _run(entry, g)
         if ctx.needs_input_grad[1]:
-            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
+            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: (_lib.Operator(
                 "backprop_filter", _storage_shape(x, nhwc), list(weight.shape), _storage_shape(g, nhwc), **ctx.attrs),
-                False)
+                _numpy), False)
             grad_w = _run(entry, _stored(x, nhwc), g)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
@@ -267,9 +267,9 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
         n, c, h, w = output_size
         sizes = [n, h, w, c] if nhwc else [n, c, h, w]
         try:
-            entry = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: _lib.Operator(
+            entry = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: (_lib.Operator(
                 "backprop_input", sizes, list(weight.shape), _storage_shape(x, nhwc), filter=_numpy(weight), **attrs),
-                nhwc)
+                _numpy), nhwc)
         except ValueError as e:
             raise ValueError(f"ConvTranspose2d: an output of {h}x{w} (from output_padding or output_size) is not "
                              f"one the convolution it transposes maps onto a {x.shape[2]}x{x.shape[3]} input. "
@@ -291,13 +291,14 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
         key = (tuple(grad.shape), nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            entry = ctx.operators.get("forward", key, weight, None, lambda: _lib.Operator(
-                "forward", _storage_shape(g, nhwc), list(weight.shape), filter=_numpy(weight), **ctx.attrs), nhwc)
+            entry = ctx.operators.get("forward", key, weight, None, lambda: (_lib.Operator(
+                "forward", _storage_shape(g, nhwc), list(weight.shape), filter=_numpy(weight), **ctx.attrs), _numpy),
+                nhwc)
             grad_x = _run(entry, g)
         if ctx.needs_input_grad[1]:
-            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: _lib.Operator(
+            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: (_lib.Operator(
                 "backprop_filter", _storage_shape(g, nhwc), list(weight.shape), _storage_shape(x, nhwc), **ctx.attrs),
-                False)
+                _numpy), False)
             grad_w = _run(entry, g, _stored(x, nhwc))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
