@@ -319,5 +319,12 @@ PYBIND11_MODULE(_colconv, m) {
       .def_property_readonly("counters", &Operator::counters);
   m.def("set_num_threads", [](int n) { Check(colconv::SetNumThreads(n)); }, py::arg("num_threads"));
   m.def("get_num_threads", &colconv::GetNumThreads);
+  m.def("set_gemm_backend", [](const std::string& name) { Check(colconv::SetGemmBackend(name)); }, py::arg("name"));
+  m.def("get_gemm_backend", [] {
+    std::string name;
+    Check(colconv::GetGemmBackend(&name));
+    return name;
+  });
+  m.def("gemm_backends", &colconv::GemmBackends);
   m.attr("__version__") = colconv::Version();
 }

@@ -12,6 +12,11 @@ import _colconv as _lib
 __version__ = _lib.__version__
 set_num_threads = _lib.set_num_threads
 get_num_threads = _lib.get_num_threads
+# The GEMM backend of operators and calls planned from now on ("openblas", "onednn" where built; "" returns to
+# COLCONV_GEMM or the default), as colconv::SetGemmBackend: an operator keeps the one it was made with.
+set_gemm_backend = _lib.set_gemm_backend
+get_gemm_backend = _lib.get_gemm_backend
+gemm_backends = _lib.gemm_backends
 
 
 def _is_torch(x):

@@ -129,6 +129,30 @@ class ThinLayersTest(unittest.TestCase):
             colconv.algorithm("sideways", [1, 5, 5, 3], [3, 3, 3, 4])
 
 
+class GemmBackendTest(unittest.TestCase):
+    def test_every_built_backend_runs_a_module_and_unknown_names_are_refused(self):
+        before = colconv.get_gemm_backend()
+        g = torch.Generator().manual_seed(3)
+        x = torch.randn(2, 32, 14, 14, generator=g)
+        conv = torch.nn.Conv2d(32, 48, 3, padding=1)
+        want = conv(x)
+        try:
+            self.assertEqual(colconv.gemm_backends()[0], "openblas")
+            for name in colconv.gemm_backends():
+                colconv.set_gemm_backend(name)
+                self.assertEqual(colconv.get_gemm_backend(), name)
+                module = colconv.torch.Conv2d(32, 48, 3, padding=1)  # a fresh operator, planned on `name`
+                module.load_state_dict(conv.state_dict())
+                with torch.no_grad():
+                    self.assertTrue(close(module(x), want, float(x.abs().max()) * 9 * 32), name)
+            with self.assertRaisesRegex(ValueError, "no_such_gemm"):
+                colconv.set_gemm_backend("no_such_gemm")
+            colconv.set_gemm_backend("")
+            self.assertEqual(colconv.get_gemm_backend(), os.environ.get("COLCONV_GEMM") or "openblas")
+        finally:
+            colconv.set_gemm_backend(before)
+
+
 class OpsTest(unittest.TestCase):
     def test_numpy_nhwc_hwio_matches_torch(self):
         rng = np.random.default_rng(3)
