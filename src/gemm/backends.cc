@@ -55,7 +55,7 @@ std::string BuiltBackendNames(const char* separator) {
 Status ChooseBackend(const std::string& requested, const Backend** backend) {
   if (!requested.empty()) {
     *backend = Find(requested);
-    return *backend != nullptr ? Status() : Unknown("PlanOptions::gemm is", requested);
+    return *backend != nullptr ? Status() : Unknown("PlanOptions::gemm: the backend", requested);
   }
   if (const Backend* chosen = g_process_choice.load(std::memory_order_acquire)) {
     *backend = chosen;
@@ -64,7 +64,7 @@ Status ChooseBackend(const std::string& requested, const Backend** backend) {
   const char* env = std::getenv("COLCONV_GEMM");
   if (env != nullptr && env[0] != '\0') {
     *backend = Find(env);
-    return *backend != nullptr ? Status() : Unknown("the environment variable COLCONV_GEMM is", env);
+    return *backend != nullptr ? Status() : Unknown("the environment variable COLCONV_GEMM: the backend", env);
   }
   *backend = BuiltBackends().front();
   return Status();
