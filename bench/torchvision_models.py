@@ -94,16 +94,17 @@ def main():
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--omp-passive", action="store_true", help="OMP_WAIT_POLICY=PASSIVE for PyTorch's threads")
     parser.add_argument("--gemm", default="", help="colconv's GEMM backend (colconv.gemm_backends()); default: "
-                        "COLCONV_GEMM, else openblas")
+                        "colconv.torch's (COLCONV_GEMM, else onednn where built)")
     args = parser.parse_args()
     if os.environ.get("OPENBLAS_CORETYPE") != "SkylakeX":
         print("note: OPENBLAS_CORETYPE is not SkylakeX: colconv's GEMMs run OpenBLAS's slower kernels", file=sys.stderr)
     torch.set_num_threads(args.threads)
     colconv.set_num_threads(args.threads)
-    colconv.set_gemm_backend(args.gemm)
+    if args.gemm:
+        colconv.set_gemm_backend(args.gemm)
     names = classification_models() if args.models == "all" else args.models.split(",")
     print(f"batch {args.batch}, {args.threads} thread(s), {args.size}x{args.size}, colconv's GEMM "
-          f"{colconv.get_gemm_backend()}, best of {args.rounds} alternating "
+          f"{colconv.torch.gemm_backend()}, best of {args.rounds} alternating "
           f"rounds of {args.repeats}{', OMP_WAIT_POLICY=PASSIVE' if args.omp_passive else ''}; "
           f"speed = PyTorch's time / colconv's; convert() keeps the model's modules, "
           f"freeze() folds BatchNorm and fuses ReLU and residual adds (inference)")

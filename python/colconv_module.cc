@@ -121,18 +121,20 @@ py::array_t<float> BackpropFilter(const Array& input, const std::vector<int64_t>
 std::string Algorithm(const std::string& op, const std::vector<int64_t>& input_shape,
                       const std::vector<int64_t>& filter_shape, Pair strides, const py::object& padding,
                       Pair dilations, int64_t groups, const std::string& data_format,
-                      const std::string& filter_format) {
+                      const std::string& filter_format, const std::string& gemm) {
   const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
   const colconv::Shape4 in = Sizes(input_shape, "input_shape"), f = Sizes(filter_shape, "filter_shape");
   colconv::Shape4 out{};
   Check(colconv::InferConv2dOutputShape(desc, in, f, &out));
+  colconv::PlanOptions options;
+  options.gemm = gemm;
   colconv::Conv2dPlan plan;
   if (op == "forward") {
-    Check(colconv::Conv2dPlan::CreateForward(desc, in, f, &plan));
+    Check(colconv::Conv2dPlan::CreateForward(desc, in, f, &plan, options));
   } else if (op == "backprop_input") {
-    Check(colconv::Conv2dPlan::CreateBackpropInput(desc, input_shape, f, out, &plan));
+    Check(colconv::Conv2dPlan::CreateBackpropInput(desc, input_shape, f, out, &plan, options));
   } else if (op == "backprop_filter") {
-    Check(colconv::Conv2dPlan::CreateBackpropFilter(desc, in, f, out, &plan));
+    Check(colconv::Conv2dPlan::CreateBackpropFilter(desc, in, f, out, &plan, options));
   } else {
     throw py::value_error("op is '" + op + "'; it must be 'forward', 'backprop_input' or 'backprop_filter'");
   }
@@ -176,10 +178,11 @@ class Operator {
            const std::vector<int64_t>& out_backprop_shape, const py::object& filter, const py::object& bias,
            Pair strides, const py::object& padding, Pair dilations, int64_t groups, const std::string& data_format,
            const std::string& filter_format, const std::string& activation, float clamp_min, float clamp_max,
-           bool accumulate) {
+           bool accumulate, const std::string& gemm) {
     const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
     colconv::PlanOptions options;
     options.post_ops = PostOpsOf(activation, clamp_min, clamp_max, accumulate);
+    options.gemm = gemm;
     const colconv::Shape4 in = Sizes(input_shape, "input_shape"), f = Sizes(filter_shape, "filter_shape");
     Array weights, bias_values;
     const float* w = Weights(filter, f, &weights);
@@ -300,16 +303,19 @@ PYBIND11_MODULE(_colconv, m) {
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
   m.def("algorithm", &Algorithm, py::arg("op"), py::arg("input_shape"), py::arg("filter_shape"),
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
-        py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
+        py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO",
+        py::arg("gemm") = "");
   py::class_<Operator>(m, "Operator", "colconv::Conv2dOperator: one problem planned once, its filter packed once")
       .def(py::init<const std::string&, const std::vector<int64_t>&, const std::vector<int64_t>&,
                     const std::vector<int64_t>&, const py::object&, const py::object&, Pair, const py::object&, Pair,
-                    int64_t, const std::string&, const std::string&, const std::string&, float, float, bool>(),
+                    int64_t, const std::string&, const std::string&, const std::string&, float, float, bool,
+                    const std::string&>(),
            py::arg("op"), py::arg("input_shape"), py::arg("filter_shape"), py::arg("out_backprop_shape") = std::vector<int64_t>{},
            py::arg("filter") = py::none(), py::arg("bias") = py::none(), py::arg("strides") = Pair{1, 1},
            py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1}, py::arg("groups") = 1,
            py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO", py::arg("activation") = "none",
-           py::arg("clamp_min") = 0.0f, py::arg("clamp_max") = 0.0f, py::arg("accumulate") = false)
+           py::arg("clamp_min") = 0.0f, py::arg("clamp_max") = 0.0f, py::arg("accumulate") = false,
+           py::arg("gemm") = "")
       .def("repack", &Operator::Repack, py::arg("filter"), py::arg("bias") = py::none())
       .def("run", &Operator::Run, py::arg("a"), py::arg("b") = py::none(), py::arg("out") = py::none())
       .def("_run_addresses", &Operator::RunAddresses, py::arg("a"), py::arg("b"), py::arg("out"))

@@ -12,11 +12,17 @@ import _colconv as _lib
 __version__ = _lib.__version__
 set_num_threads = _lib.set_num_threads
 get_num_threads = _lib.get_num_threads
-# The GEMM backend of operators and calls planned from now on ("openblas", "onednn" where built; "" returns to
-# COLCONV_GEMM or the default), as colconv::SetGemmBackend: an operator keeps the one it was made with.
-set_gemm_backend = _lib.set_gemm_backend
 get_gemm_backend = _lib.get_gemm_backend
 gemm_backends = _lib.gemm_backends
+_gemm_chosen = False  # whether set_gemm_backend named one (colconv.torch's choice defers to it)
+
+
+def set_gemm_backend(name):
+    """The GEMM backend of operators and calls planned from now on ('openblas', 'onednn' where built; '' returns
+    to COLCONV_GEMM or the default), as colconv::SetGemmBackend: an operator keeps the one it was made with."""
+    global _gemm_chosen
+    _lib.set_gemm_backend(name)
+    _gemm_chosen = bool(name)
 
 
 def _is_torch(x):
@@ -78,8 +84,9 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides=1, padding
 
 
 def algorithm(op, input_shape, filter_shape, strides=1, padding="VALID", dilations=1, groups=1, data_format="NHWC",
-              filter_format="HWIO"):
+              filter_format="HWIO", gemm=""):
     """The algorithm colconv runs for op ('forward', 'backprop_input' or 'backprop_filter') on these shapes:
-    'depthwise', 'direct_nhwc', 'im2col_gemm', ... (the C++ Conv2dPlan::algorithm())."""
+    'depthwise', 'direct_nhwc', 'im2col_gemm', ... (the C++ Conv2dPlan::algorithm()), planned on GEMM backend
+    gemm ('': the process's, get_gemm_backend())."""
     return _lib.algorithm(op, [int(s) for s in input_shape], [int(s) for s in filter_shape],
-                          **_attrs(strides, padding, dilations, groups, data_format, filter_format))
+                          **_attrs(strides, padding, dilations, groups, data_format, filter_format), gemm=gemm)

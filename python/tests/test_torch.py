@@ -153,6 +153,48 @@ class GemmBackendTest(unittest.TestCase):
             colconv.set_gemm_backend(before)
 
 
+    def test_modules_plan_on_onednn_unless_a_backend_was_chosen(self):
+        # A strided layer of 256 outputs per group runs im2col + GEMM on either backend, whose bits differ.
+        g = torch.Generator().manual_seed(5)
+        x = torch.randn(1, 256, 28, 28, generator=g)
+        conv = torch.nn.Conv2d(256, 256, 3, stride=2, padding=1)
+        attrs = dict(strides=(2, 2), padding=(1, 1, 1, 1), data_format="NCHW", filter_format="OIHW")
+        weight, bias = conv.weight.detach().numpy(), conv.bias.detach().numpy()
+        by_backend = {}
+        for name in colconv.gemm_backends():
+            op = colconv._lib.Operator("forward", list(x.shape), list(weight.shape), filter=weight, bias=bias,
+                                       gemm=name, **attrs)
+            self.assertEqual(op.algorithm, "im2col_gemm")
+            by_backend[name] = op.run(x.numpy())
+        if "onednn" in by_backend:
+            self.assertFalse(np.array_equal(by_backend["onednn"], by_backend["openblas"]))
+
+        def module_output():
+            module = colconv.torch.Conv2d(256, 256, 3, stride=2, padding=1)
+            module.load_state_dict(conv.state_dict())
+            with torch.no_grad():
+                return module(x).numpy()
+
+        saved_env, saved_choice = os.environ.pop("COLCONV_GEMM", None), colconv.get_gemm_backend()
+        try:
+            colconv.set_gemm_backend("")
+            default = "onednn" if "onednn" in by_backend else "openblas"
+            self.assertEqual(colconv.torch.gemm_backend(), default)
+            self.assertTrue(np.array_equal(module_output(), by_backend[default]))
+            colconv.set_gemm_backend("openblas")
+            self.assertEqual(colconv.torch.gemm_backend(), "openblas")
+            self.assertTrue(np.array_equal(module_output(), by_backend["openblas"]))
+            colconv.set_gemm_backend("")
+            os.environ["COLCONV_GEMM"] = "openblas"
+            self.assertEqual(colconv.torch.gemm_backend(), "openblas")
+            self.assertTrue(np.array_equal(module_output(), by_backend["openblas"]))
+        finally:
+            os.environ.pop("COLCONV_GEMM", None)
+            if saved_env is not None:
+                os.environ["COLCONV_GEMM"] = saved_env
+            colconv.set_gemm_backend(saved_choice if saved_env is None else "")
+
+
 class OpsTest(unittest.TestCase):
     def test_numpy_nhwc_hwio_matches_torch(self):
         rng = np.random.default_rng(3)
