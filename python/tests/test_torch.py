@@ -130,28 +130,33 @@ class ThinLayersTest(unittest.TestCase):
 
 
 class GemmBackendTest(unittest.TestCase):
+    def setUp(self):
+        self.saved = (os.environ.get("COLCONV_GEMM"), colconv.get_gemm_backend() if colconv._gemm_chosen else "")
+
+    def tearDown(self):
+        env, choice = self.saved
+        os.environ.pop("COLCONV_GEMM", None)
+        if env is not None:
+            os.environ["COLCONV_GEMM"] = env
+        colconv.set_gemm_backend(choice)
+
     def test_every_built_backend_runs_a_module_and_unknown_names_are_refused(self):
-        before = colconv.get_gemm_backend()
         g = torch.Generator().manual_seed(3)
         x = torch.randn(2, 32, 14, 14, generator=g)
         conv = torch.nn.Conv2d(32, 48, 3, padding=1)
         want = conv(x)
-        try:
-            self.assertEqual(colconv.gemm_backends()[0], "openblas")
-            for name in colconv.gemm_backends():
-                colconv.set_gemm_backend(name)
-                self.assertEqual(colconv.get_gemm_backend(), name)
-                module = colconv.torch.Conv2d(32, 48, 3, padding=1)  # a fresh operator, planned on `name`
-                module.load_state_dict(conv.state_dict())
-                with torch.no_grad():
-                    self.assertTrue(close(module(x), want, float(x.abs().max()) * 9 * 32), name)
-            with self.assertRaisesRegex(ValueError, "no_such_gemm"):
-                colconv.set_gemm_backend("no_such_gemm")
-            colconv.set_gemm_backend("")
-            self.assertEqual(colconv.get_gemm_backend(), os.environ.get("COLCONV_GEMM") or "openblas")
-        finally:
-            colconv.set_gemm_backend(before)
-
+        self.assertEqual(colconv.gemm_backends()[0], "openblas")
+        for name in colconv.gemm_backends():
+            colconv.set_gemm_backend(name)
+            self.assertEqual(colconv.get_gemm_backend(), name)
+            module = colconv.torch.Conv2d(32, 48, 3, padding=1)  # a fresh operator, planned on `name`
+            module.load_state_dict(conv.state_dict())
+            with torch.no_grad():
+                self.assertTrue(close(module(x), want, float(x.abs().max()) * 9 * 32), name)
+        with self.assertRaisesRegex(ValueError, "no_such_gemm"):
+            colconv.set_gemm_backend("no_such_gemm")
+        colconv.set_gemm_backend("")
+        self.assertEqual(colconv.get_gemm_backend(), os.environ.get("COLCONV_GEMM") or "openblas")
 
     def test_modules_plan_on_onednn_unless_a_backend_was_chosen(self):
         # A strided layer of 256 outputs per group runs im2col + GEMM on either backend, whose bits differ.
@@ -175,24 +180,18 @@ class GemmBackendTest(unittest.TestCase):
             with torch.no_grad():
                 return module(x).numpy()
 
-        saved_env, saved_choice = os.environ.pop("COLCONV_GEMM", None), colconv.get_gemm_backend()
-        try:
-            colconv.set_gemm_backend("")
-            default = "onednn" if "onednn" in by_backend else "openblas"
-            self.assertEqual(colconv.torch.gemm_backend(), default)
-            self.assertTrue(np.array_equal(module_output(), by_backend[default]))
-            colconv.set_gemm_backend("openblas")
-            self.assertEqual(colconv.torch.gemm_backend(), "openblas")
-            self.assertTrue(np.array_equal(module_output(), by_backend["openblas"]))
-            colconv.set_gemm_backend("")
-            os.environ["COLCONV_GEMM"] = "openblas"
-            self.assertEqual(colconv.torch.gemm_backend(), "openblas")
-            self.assertTrue(np.array_equal(module_output(), by_backend["openblas"]))
-        finally:
-            os.environ.pop("COLCONV_GEMM", None)
-            if saved_env is not None:
-                os.environ["COLCONV_GEMM"] = saved_env
-            colconv.set_gemm_backend(saved_choice if saved_env is None else "")
+        os.environ.pop("COLCONV_GEMM", None)
+        colconv.set_gemm_backend("")
+        default = "onednn" if "onednn" in by_backend else "openblas"
+        self.assertEqual(colconv.torch.gemm_backend(), default)
+        self.assertTrue(np.array_equal(module_output(), by_backend[default]))
+        colconv.set_gemm_backend("openblas")
+        self.assertEqual(colconv.torch.gemm_backend(), "openblas")
+        self.assertTrue(np.array_equal(module_output(), by_backend["openblas"]))
+        colconv.set_gemm_backend("")
+        os.environ["COLCONV_GEMM"] = "openblas"
+        self.assertEqual(colconv.torch.gemm_backend(), "openblas")
+        self.assertTrue(np.array_equal(module_output(), by_backend["openblas"]))
 
 
 class OpsTest(unittest.TestCase):
