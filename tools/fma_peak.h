@@ -9,8 +9,7 @@ namespace colconv {
 namespace cli {
 
 // GFLOP/s of the calling thread running independent multiply-add chains on the Highway target `target` (one of
-// kernels::RunnableTargets()), best of 5 runs
-// of 2^22 iterations (about 15 ms each with AVX-512 on a 4 GHz core).
+// kernels::RunnableTargets()), best of 5 runs of 2^22 iterations (about 15 ms each with AVX-512 on a 4 GHz core).
 double FmaPeakGflops(int64_t target);
 
 }  // namespace cli

@@ -65,7 +65,7 @@ class FusedConv2d(nn.Module):
         self._operators = {}
 
     def forward(self, x, identity=None):
-        from colconv.torch import _channels_last, _check_inputs, _forward_filter, _storage_shape, _stored, gemm_backend
+        from colconv.torch import _channels_last, _check_inputs, _forward_filter, _storage_shape, _stored
         _check_inputs(x, identity)
         nhwc = _channels_last(x)
         key = (tuple(x.shape), nhwc)
@@ -73,7 +73,7 @@ class FusedConv2d(nn.Module):
         if op is None:
             shape = _storage_shape(x, nhwc)
             filter_array, filter_shape, attrs = _forward_filter(shape, self.weight, dict(
-                self.attrs, filter_format="OIHW", data_format="NHWC" if nhwc else "NCHW", gemm=gemm_backend()))
+                self.attrs, filter_format="OIHW", data_format="NHWC" if nhwc else "NCHW"))
             op = self._operators[key] = _lib.Operator(
                 "forward", shape, filter_shape, filter=filter_array(self.weight),
                 bias=None if self.bias is None else self.bias.numpy(), activation=self.activation or "none",

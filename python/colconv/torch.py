@@ -32,6 +32,11 @@ def gemm_backend():
     return "onednn"
 
 
+def _make_operator(*args, **kwargs):
+    """_lib.Operator on the modules' GEMM backend, asked when the operator is made, not on every call."""
+    return _lib.Operator(*args, gemm=gemm_backend(), **kwargs)
+
+
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(int(x) for x in v)
 
@@ -92,7 +97,9 @@ def _forward_takes_hwio(storage_shape, weight_shape, attrs):
 
 
 def _forward_filter(storage_shape, weight, attrs):
-    """(filter array function, filter shape, attrs) of a forward operator for weight, as _forward_takes_hwio says."""
+    """(filter array function, filter shape, attrs) of a forward operator for weight, as _forward_takes_hwio says;
+    the attrs name the modules' GEMM backend, on which the choice was asked."""
+    attrs = dict(attrs, gemm=gemm_backend())
     if _forward_takes_hwio(storage_shape, weight.shape, attrs):
         o, i, kh, kw = weight.shape
         return _hwio, [kh, kw, i, o], dict(attrs, filter_format="HWIO")
@@ -165,7 +172,7 @@ def _conv2d_forward(x, weight, bias, attrs, activation, operators):
     if x.dim() != 4:
         raise ValueError(f"colconv convolutions take 4-D inputs (N, C, H, W); got shape {tuple(x.shape)}")
     nhwc = _channels_last(x)
-    attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW", gemm=gemm_backend())
+    attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
 
     def make():
         shape = _storage_shape(x, nhwc)
@@ -195,12 +202,12 @@ class _Conv2dFunction(torch.autograd.Function):
         g = _stored(grad, nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            entry = ctx.operators.get("backprop_input", key, weight, None, lambda: (_lib.Operator(
+            entry = ctx.operators.get("backprop_input", key, weight, None, lambda: (_make_operator(
                 "backprop_input", _storage_shape(x, nhwc), list(weight.shape), _storage_shape(g, nhwc),
                 filter=_numpy(weight), **ctx.attrs), _numpy), nhwc)
             grad_x = _run(entry, g)
         if ctx.needs_input_grad[1]:
-            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: (_lib.Operator(
+            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: (_make_operator(
                 "backprop_filter", _storage_shape(x, nhwc), list(weight.shape), _storage_shape(g, nhwc), **ctx.attrs),
                 _numpy), False)
             grad_w = _run(entry, _stored(x, nhwc), g)
@@ -276,11 +283,11 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
     def forward(ctx, x, weight, bias, attrs, output_size, operators):
         _check_inputs(x, weight, bias)
         nhwc = _channels_last(x)
-        attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW", gemm=gemm_backend())
+        attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
         n, c, h, w = output_size
         sizes = [n, h, w, c] if nhwc else [n, c, h, w]
         try:
-            entry = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: (_lib.Operator(
+            entry = operators.get("backprop_input", (tuple(x.shape), nhwc), weight, None, lambda: (_make_operator(
                 "backprop_input", sizes, list(weight.shape), _storage_shape(x, nhwc), filter=_numpy(weight), **attrs),
                 _numpy), nhwc)
         except ValueError as e:
@@ -304,12 +311,12 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
         key = (tuple(grad.shape), nhwc)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            entry = ctx.operators.get("forward", key, weight, None, lambda: (_lib.Operator(
+            entry = ctx.operators.get("forward", key, weight, None, lambda: (_make_operator(
                 "forward", _storage_shape(g, nhwc), list(weight.shape), filter=_numpy(weight), **ctx.attrs), _numpy),
                 nhwc)
             grad_x = _run(entry, g)
         if ctx.needs_input_grad[1]:
-            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: (_lib.Operator(
+            entry = ctx.operators.get("backprop_filter", key, weight, None, lambda: (_make_operator(
                 "backprop_filter", _storage_shape(g, nhwc), list(weight.shape), _storage_shape(x, nhwc), **ctx.attrs),
                 _numpy), False)
             grad_w = _run(entry, g, _stored(x, nhwc))
