@@ -220,5 +220,43 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
   }
 }
 
+// NHWC backprop-input multiplies by the filter's transpose, and runs it on an OIHW filter with the output channels as
+// rows: a 1x1 one as it is (no copy in the workspace, as with HWIO), a larger one copied in that order.
+TEST_CASE("NHWC backprop-input reads a 1x1 OIHW filter in place and copies a larger one, forward copies both") {
+  struct Case {
+    int64_t k, stride;
+    const char* algorithm;
+  };
+  for (const Case& c : {Case{1, 1, "pointwise_gemm"}, Case{1, 2, "im2col_gemm"}, Case{3, 1, "im2col_gemm"}}) {
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    const int64_t ic = 96, oc = 80, filter_bytes = c.k * c.k * ic * oc * int64_t{sizeof(float)};
+    Conv2dDesc desc;
+    desc.strides = {c.stride, c.stride};
+    desc.padding = Padding::kSame;
+    PlanOptions options;
+    options.algorithm = c.algorithm;
+    size_t bytes[2][2];  // [direction: forward, backprop-input][filter: HWIO, OIHW]
+    for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
+      desc.filter_format = ff;
+      const Shape4 weights = ff == FilterFormat::kHWIO ? Shape4{c.k, c.k, ic, oc} : Shape4{oc, ic, c.k, c.k};
+      const int f = ff == FilterFormat::kOIHW;
+      Conv2dPlan forward, backprop_input;
+      REQUIRE(Conv2dPlan::CreateForward(desc, {1, 8, 8, ic}, weights, &forward, options).ok());
+      const Shape4 diff_dst{1, 8 / c.stride, 8 / c.stride, oc};  // SAME: ceil(8 / stride)
+      REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {1, 8, 8, ic}, weights, diff_dst, &backprop_input, options).ok());
+      CHECK(backprop_input.algorithm() == c.algorithm);
+      bytes[0][f] = forward.workspace_bytes();
+      bytes[1][f] = backprop_input.workspace_bytes();
+    }
+    CHECK(bytes[0][1] >= bytes[0][0] + filter_bytes);
+    if (c.k == 1) {
+      CHECK(bytes[1][1] == bytes[1][0]);
+    } else {
+      CHECK(bytes[1][1] >= bytes[1][0] + filter_bytes);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace colconv

@@ -97,9 +97,9 @@ TEST_CASE("sizes at the edges of int64 are refused with a message, in every op, 
        "groups must be >= 1", COLCONV_INVALID_ARGUMENT},
       {"SAME on a huge input", {kMax / 2, kMax / 2, 1, 1}, {1, 1, 1, 1}, {kMax / 2, kMax / 2, 1, 1},
        [](colconv_conv2d_attrs* t) { t->padding = COLCONV_SAME; }, "more float32 bytes", COLCONV_INVALID_ARGUMENT},
-      // Valid shapes whose reordered filter (NHWC data, OIHW filter) would need 16 GiB of workspace: refused for
+      // Valid shapes whose reordered filter (NHWC data, OIHW filter) would need 144 GiB of workspace: refused for
       // the memory, before any allocation or any read of the (here tiny) buffers.
-      {"workspace beyond memory", {1, 1, 1, 4096}, {int64_t{1} << 20, 4096, 1, 1}, {1, 1, 1, int64_t{1} << 20},
+      {"workspace beyond memory", {1, 3, 3, 4096}, {int64_t{1} << 20, 4096, 3, 3}, {1, 1, 1, int64_t{1} << 20},
        [](colconv_conv2d_attrs* t) { t->filter_format = COLCONV_OIHW; }, "more than half of this machine's memory",
        COLCONV_RESOURCE_EXHAUSTED},
   };

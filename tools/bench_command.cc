@@ -19,13 +19,14 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: colconv bench --suite FILE [--mb N] [--threads T] [--dir FWD,BWD_D,BWD_W] [--layout nhwc|nchw]\n"
-    "                     [--gemm openblas|onednn] [--algorithm NAME] [--check] [--no-roof]\n"
+    "                     [--filter hwio|oihw] [--gemm openblas|onednn] [--algorithm NAME] [--check] [--no-roof]\n"
     "                     [--prepacked]\n"
     "  CSV name,dir,impl,threads,ms,gflops per layer and direction (impl colconv[TARGET:ALGORITHM]), and a\n"
     "  gemm-roof row: the GEMM backend on the direction's im2col GEMM (same M, N, K) once per image and group,\n"
     "  in the same run, after all the convolutions.\n"
     "  --check compares a sample of every result with the reference before timing. NHWC runs with HWIO filters,\n"
-    "  NCHW with OIHW, as TensorFlow and PyTorch store them. --gemm chooses the GEMM backend (default: COLCONV_GEMM,\n"
+    "  NCHW with OIHW, as TensorFlow and PyTorch store them, unless --filter says otherwise (PyTorch's channels_last\n"
+    "  is NHWC with OIHW). --gemm chooses the GEMM backend (default: COLCONV_GEMM,\n"
     "  else openblas) for the convolutions and the roof; --algorithm forces one (colconv info lists them).\n"
     "  --prepacked runs each layer through an operator (include/colconv/operator.h) made once with its weights\n"
     "  packed, as engines run and as oneDNN's peer times its convolutions (weight reorder not timed); impl then\n"
@@ -47,7 +48,7 @@ int BenchCommand(int argc, char** argv) {
     return 0;
   }
   const auto unknown =
-      args.Unknown({"suite", "mb", "threads", "dir", "layout", "gemm", "algorithm", "check", "no-roof", "prepacked",
+      args.Unknown({"suite", "mb", "threads", "dir", "layout", "filter", "gemm", "algorithm", "check", "no-roof", "prepacked",
                     "help"});
   if (!unknown.empty()) return Usage("unknown option --" + unknown[0]);
   if (!args.Has("suite")) return Usage("--suite is required");
@@ -58,6 +59,8 @@ int BenchCommand(int argc, char** argv) {
   }
   const std::string layout = args.Get("layout", "nhwc");
   if (layout != "nhwc" && layout != "nchw") return Usage("--layout is nhwc or nchw");
+  const std::string filter_name = args.Get("filter", layout == "nhwc" ? "hwio" : "oihw");
+  if (filter_name != "hwio" && filter_name != "oihw") return Usage("--filter is hwio or oihw");
   std::vector<Direction> dirs;
   std::stringstream dir_list(args.Get("dir", "FWD,BWD_D,BWD_W"));
   for (std::string d; std::getline(dir_list, d, ',');) {
@@ -88,10 +91,11 @@ int BenchCommand(int argc, char** argv) {
 
   const int t = static_cast<int>(threads[0]);
   const std::string target = kernels::ChooseKernels().target_name;
-  std::printf("# colconv bench: %s layout, %d thread(s), Highway target %s, GEMM %s (%s)\n", layout.c_str(), t,
-              target.c_str(), backend->name(), backend->Describe().c_str());
+  std::printf("# colconv bench: %s layout, %s filter, %d thread(s), Highway target %s, GEMM %s (%s)\n",
+              layout.c_str(), filter_name.c_str(), t, target.c_str(), backend->name(), backend->Describe().c_str());
   std::printf("name,dir,impl,threads,ms,gflops\n");
   const DataFormat data = layout == "nhwc" ? DataFormat::kNHWC : DataFormat::kNCHW;
+  const FilterFormat filter = filter_name == "hwio" ? FilterFormat::kHWIO : FilterFormat::kOIHW;
   const bool roof = !args.Has("no-roof"), prepacked = args.Has("prepacked");
   const char* impl = prepacked ? "colconv-prepacked" : "colconv";
   // Every convolution is timed first, its calls back to back as the peers time theirs, and the GEMM roofs after:
@@ -106,7 +110,7 @@ int BenchCommand(int argc, char** argv) {
     for (const Layer& layer : layers) {
       for (Direction d : dirs) {
         LayerRunner runner;
-        if (!runner.Init(layer, d, data, t, prepacked, &error)) {
+        if (!runner.Init(layer, d, data, filter, t, prepacked, &error)) {
           std::fprintf(stderr, "colconv bench: %s\n", error.c_str());
           return 1;
         }

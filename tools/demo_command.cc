@@ -149,7 +149,7 @@ int ResnetTable() {
     std::printf("%-26s", layer.name.c_str());
     for (int d = 0; d < 3; ++d) {
       LayerRunner runner;
-      if (!runner.Init(layer, dirs[d], DataFormat::kNHWC, 1, /*prepacked=*/false, &error)) {
+      if (!runner.Init(layer, dirs[d], DataFormat::kNHWC, FilterFormat::kHWIO, 1, /*prepacked=*/false, &error)) {
         std::printf(" %s\n", error.c_str());
         return 1;
       }

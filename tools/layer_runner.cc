@@ -50,12 +50,10 @@ const char* DirName(Direction d) {
   return "?";
 }
 
-bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data, int threads, bool prepacked,
-                       std::string* error) {
+bool LayerRunner::Init(const Layer& layer, Direction direction, DataFormat data, FilterFormat filter, int threads,
+                       bool prepacked, std::string* error) {
   layer_ = layer;
   direction_ = direction;
-  // NHWC pairs with TensorFlow's HWIO and NCHW with PyTorch's OIHW, as the frameworks store them.
-  const FilterFormat filter = data == DataFormat::kNHWC ? FilterFormat::kHWIO : FilterFormat::kOIHW;
   const Conv2dDesc desc = layer.Desc(data, filter);
   Conv2dGeometry g;
   Status s = ResolveForward(desc, layer.SrcShape(data), layer.WeightsShape(filter), &g);

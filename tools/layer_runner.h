@@ -23,7 +23,7 @@ class LayerRunner {
   // Plans the layer; false with *error on failure. `prepacked`: runs go through an operator that packed the
   // weights when it was made (as engines run, and as oneDNN's peer times its convolutions: reorder not timed);
   // otherwise through the plan's one-shot calls, which pack them on every call where the algorithm packs.
-  bool Init(const Layer& layer, Direction direction, DataFormat data, int threads, bool prepacked,
+  bool Init(const Layer& layer, Direction direction, DataFormat data, FilterFormat filter, int threads, bool prepacked,
             std::string* error);
   // One run of the op.
   void Run();

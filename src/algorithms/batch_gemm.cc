@@ -14,8 +14,8 @@ namespace {
 
 // What the three directions share: images per task, and the images and filter as GEMM operands.
 struct BatchTiling {
-  explicit BatchTiling(const Conv2dGeometry& geometry)
-      : g(geometry), filter(g), images_per_task(std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks))),
+  explicit BatchTiling(const Problem& p)
+      : g(p.geometry), filter(g, p.direction), images_per_task(std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks))),
         image(g.in_channels * g.height.input * g.width.input) {}
   int64_t blocks() const { return CeilDiv(g.batch, images_per_task); }
   Range Images(int64_t block) const { return BlockOf(block, images_per_task, g.batch); }
@@ -40,7 +40,7 @@ struct BatchTiling {
 class BatchProduct final : public Executable {
  public:
   BatchProduct(const Problem& p, WorkspaceLayout* layout)
-      : t_(p.geometry), epilogue_(p.post_ops), forward_(p.direction == Direction::kForward) {
+      : t_(p), epilogue_(p.post_ops), forward_(p.direction == Direction::kForward) {
     t_.filter.Book(layout, p.prepacked_weights);
     set_tasks(TaskSpace({p.geometry.groups, t_.blocks()}));
   }
@@ -73,7 +73,7 @@ class BatchProduct final : public Executable {
 
 class BatchBackpropFilter final : public Executable {
  public:
-  BatchBackpropFilter(const Problem& p, WorkspaceLayout* layout) : t_(p.geometry), sums_(t_.filter, t_.blocks()) {
+  BatchBackpropFilter(const Problem& p, WorkspaceLayout* layout) : t_(p), sums_(t_.filter, t_.blocks()) {
     sums_.Book(layout, p.workspace_budget);
     set_tasks(sums_.Tasks(p.geometry.groups, t_.filter.k()));
   }
@@ -105,7 +105,7 @@ class BatchGemm final : public Algorithm {
       return "the filter does not cover the whole unpadded input";
     }
     if (g.data_format == DataFormat::kNHWC && g.groups > 1) return "NHWC images interleave the groups' channels";
-    if (g.data_format == DataFormat::kNCHW && FilterMatrix(g).k_order() != kernels::KOrder::kChannelMajor) {
+    if (g.data_format == DataFormat::kNCHW && FilterMatrix(g, p.direction).k_order() != kernels::KOrder::kChannelMajor) {
       return "an NCHW image is not in the HWIO filter's K order";
     }
     return "";

@@ -76,7 +76,7 @@ kernels::ColGeometry ColGeometryOf(const Conv2dGeometry& g) {
 }
 
 Im2colTiling::Im2colTiling(Direction direction, const Conv2dGeometry& geometry, const gemm::Backend& gemm)
-    : g(geometry), filter(g), cols(ColGeometryOf(g)), pixels(g.height.output * g.width.output) {
+    : g(geometry), filter(g, direction), cols(ColGeometryOf(g)), pixels(g.height.output * g.width.output) {
   const int64_t icg = g.in_channels_per_group(), taps = g.height.filter * g.width.filter;
   // The share of L2 the GEMM backend leaves to a column tile.
   const int64_t tile_floats =

@@ -19,8 +19,8 @@ namespace {
 constexpr int64_t kMinChunkPixels = 1024;
 
 struct PointwiseTiling {
-  explicit PointwiseTiling(const Conv2dGeometry& geometry)
-      : g(geometry), filter(g), pixels(g.height.output * g.width.output),
+  explicit PointwiseTiling(const Problem& p)
+      : g(p.geometry), filter(g, p.direction), pixels(g.height.output * g.width.output),
         chunk(std::min(pixels, std::max(kMinChunkPixels,
                                         CeilDiv(pixels, CeilDiv(kMinTasks, std::max<int64_t>(1, g.batch * g.groups)))))) {}
   int64_t chunks() const { return CeilDiv(pixels, chunk); }
@@ -47,7 +47,7 @@ struct PointwiseTiling {
 class PointwiseProduct final : public Executable {
  public:
   PointwiseProduct(const Problem& p, WorkspaceLayout* layout)
-      : t_(p.geometry), epilogue_(p.post_ops), forward_(p.direction == Direction::kForward) {
+      : t_(p), epilogue_(p.post_ops), forward_(p.direction == Direction::kForward) {
     t_.filter.Book(layout, p.prepacked_weights);
     set_tasks(TaskSpace({p.geometry.batch, p.geometry.groups, t_.chunks()}));
   }
@@ -82,7 +82,7 @@ class PointwiseProduct final : public Executable {
 class PointwiseBackpropFilter final : public Executable {
  public:
   PointwiseBackpropFilter(const Problem& p, WorkspaceLayout* layout)
-      : t_(p.geometry), sums_(t_.filter, p.geometry.batch * t_.chunks()) {
+      : t_(p), sums_(t_.filter, p.geometry.batch * t_.chunks()) {
     sums_.Book(layout, p.workspace_budget);
     set_tasks(sums_.Tasks(p.geometry.groups, t_.filter.k()));
   }
