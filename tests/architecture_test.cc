@@ -220,9 +220,9 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
   }
 }
 
-// NHWC backprop-input multiplies by the filter's transpose, and runs it on an OIHW filter with the output channels as
-// rows: a 1x1 one as it is (no copy in the workspace, as with HWIO), a larger one copied in that order.
-TEST_CASE("NHWC backprop-input reads a 1x1 OIHW filter in place and copies a larger one, forward copies both") {
+// NHWC data with an OIHW filter: forward reads a tap-major copy; backprop-input reads and backprop-filter writes one
+// with the output channels as rows, which is OIHW itself for a 1x1 filter (no copy in the workspace, as with HWIO).
+TEST_CASE("NHWC with OIHW: forward copies the filter, the backprops copy it unless it is 1x1") {
   struct Case {
     int64_t k, stride;
     const char* algorithm;
@@ -230,30 +230,36 @@ TEST_CASE("NHWC backprop-input reads a 1x1 OIHW filter in place and copies a lar
   for (const Case& c : {Case{1, 1, "pointwise_gemm"}, Case{1, 2, "im2col_gemm"}, Case{3, 1, "im2col_gemm"}}) {
     CAPTURE(c.k);
     CAPTURE(c.stride);
-    const int64_t ic = 96, oc = 80, filter_bytes = c.k * c.k * ic * oc * int64_t{sizeof(float)};
+    const int64_t ic = 96, oc = 80;
+    const size_t filter_bytes = static_cast<size_t>(c.k * c.k * ic * oc) * sizeof(float);
     Conv2dDesc desc;
     desc.strides = {c.stride, c.stride};
     desc.padding = Padding::kSame;
     PlanOptions options;
     options.algorithm = c.algorithm;
-    size_t bytes[2][2];  // [direction: forward, backprop-input][filter: HWIO, OIHW]
+    const Shape4 src{1, 8, 8, ic}, diff_dst{1, 8 / c.stride, 8 / c.stride, oc};  // SAME: ceil(8 / stride)
+    size_t bytes[3][2];  // [forward, backprop-input, backprop-filter][HWIO, OIHW]
     for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
       desc.filter_format = ff;
       const Shape4 weights = ff == FilterFormat::kHWIO ? Shape4{c.k, c.k, ic, oc} : Shape4{oc, ic, c.k, c.k};
       const int f = ff == FilterFormat::kOIHW;
-      Conv2dPlan forward, backprop_input;
-      REQUIRE(Conv2dPlan::CreateForward(desc, {1, 8, 8, ic}, weights, &forward, options).ok());
-      const Shape4 diff_dst{1, 8 / c.stride, 8 / c.stride, oc};  // SAME: ceil(8 / stride)
-      REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {1, 8, 8, ic}, weights, diff_dst, &backprop_input, options).ok());
-      CHECK(backprop_input.algorithm() == c.algorithm);
-      bytes[0][f] = forward.workspace_bytes();
-      bytes[1][f] = backprop_input.workspace_bytes();
+      Conv2dPlan plans[3];
+      REQUIRE(Conv2dPlan::CreateForward(desc, src, weights, &plans[0], options).ok());
+      REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {1, 8, 8, ic}, weights, diff_dst, &plans[1], options).ok());
+      REQUIRE(Conv2dPlan::CreateBackpropFilter(desc, src, weights, diff_dst, &plans[2], options).ok());
+      for (int d = 0; d < 3; ++d) {
+        CHECK(plans[d].algorithm() == c.algorithm);
+        bytes[d][f] = plans[d].workspace_bytes();
+      }
     }
     CHECK(bytes[0][1] >= bytes[0][0] + filter_bytes);
-    if (c.k == 1) {
-      CHECK(bytes[1][1] == bytes[1][0]);
-    } else {
-      CHECK(bytes[1][1] >= bytes[1][0] + filter_bytes);
+    for (int d = 1; d < 3; ++d) {
+      CAPTURE(d);
+      if (c.k == 1) {
+        CHECK(bytes[d][1] == bytes[d][0]);
+      } else {
+        CHECK(bytes[d][1] >= bytes[d][0] + filter_bytes);
+      }
     }
   }
 }

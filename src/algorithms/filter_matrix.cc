@@ -11,11 +11,20 @@ constexpr const char* kPacked = "packed_weights";
 // Reordering runs over blocks of this many output channels of one group.
 constexpr int64_t kOcChunk = 16;
 
+// out[c * rows + r] = in[r * cols + c]: one output channel's row, between OIHW's [ic][tap] and tap-major [tap][ic].
+void TransposeRow(const float* in, int64_t rows, int64_t cols, float* out) {
+  for (int64_t c = 0; c < cols; ++c) {
+    const float* column = in + c;
+    float* dst = out + c * rows;
+    for (int64_t r = 0; r < rows; ++r) dst[r] = column[r * cols];
+  }
+}
+
 }  // namespace
 
 FilterMatrix::Storage FilterMatrix::StorageFor(const Conv2dGeometry& g, Direction direction) {
   if (g.data_format == DataFormat::kNCHW || g.filter_format == FilterFormat::kHWIO) return Storage::kAsGiven;
-  if (direction != Direction::kBackpropInput) return Storage::kTapMajorCopy;
+  if (direction == Direction::kForward) return Storage::kTapMajorCopy;
   // A 1x1 OIHW filter already has its output channels as rows.
   return g.height.filter * g.width.filter == 1 ? Storage::kAsGiven : Storage::kOcMajorCopy;
 }
@@ -34,33 +43,26 @@ FilterMatrix::FilterMatrix(const Conv2dGeometry& g, Direction direction)
 
 void FilterMatrix::Pack(int workers, const float* weights, float* packed) const {
   const int64_t icg = icg_, taps = k_ / icg, chunks = CeilDiv(ocg_, kOcChunk);
-  const bool oc_major = storage_ == Storage::kOcMajorCopy;
-  // Only OIHW filters are copied: each output channel's row, read in order, goes to row tap * ICg + ic of the copy,
-  // a K-long row of its own (OC-major) or column o of the group's K x OCg matrix (tap-major).
+  // Only OIHW filters are copied: row o of a group ([ic][tap]) goes to rows tap * ICg + ic of the copy.
   ForEachTask(workers, groups_ * chunks, [&](int, int64_t task) {
     const int64_t group = task / chunks;
     const Range oc = BlockOf(task % chunks, kOcChunk, ocg_);
-    for (int64_t o = oc.begin; o < oc.end; ++o) {
-      const float* in = weights + (group * ocg_ + o) * k_;
-      float* out = oc_major ? packed + (group * ocg_ + o) * k_ : packed + group * k_ * ocg_ + o;
-      const int64_t row_stride = oc_major ? 1 : ocg_;
-      for (int64_t ic = 0; ic < icg; ++ic)
-        for (int64_t tap = 0; tap < taps; ++tap) out[(tap * icg + ic) * row_stride] = in[ic * taps + tap];
+    const float* in = weights + (group * ocg_ + oc.begin) * k_;
+    if (storage_ == Storage::kOcMajorCopy) {
+      for (int64_t o = 0; o < oc.size(); ++o) TransposeRow(in + o * k_, icg, taps, packed + (group * ocg_ + oc.begin + o) * k_);
+      return;
     }
+    // Tap-major: the chunk's output channels are a run of each K row, written whole.
+    float* out = packed + group * k_ * ocg_ + oc.begin;
+    for (int64_t tap = 0; tap < taps; ++tap)
+      for (int64_t ic = 0; ic < icg; ++ic)
+        for (int64_t o = 0; o < oc.size(); ++o) out[(tap * icg + ic) * ocg_ + o] = in[o * k_ + ic * taps + tap];
   });
 }
 
 void FilterMatrix::Unpack(const float* packed, float* oihw, int workers) const {
-  const int64_t icg = icg_, taps = k_ / icg, chunks = CeilDiv(ocg_, kOcChunk);
-  ForEachTask(workers, groups_ * chunks, [&](int, int64_t task) {
-    const int64_t group = task / chunks;
-    const Range oc = BlockOf(task % chunks, kOcChunk, ocg_);
-    const float* in = packed + group * k_ * ocg_;
-    for (int64_t row = 0; row < k_; ++row) {
-      const int64_t tap = row / icg, ic = row % icg;
-      for (int64_t o = oc.begin; o < oc.end; ++o) oihw[((group * ocg_ + o) * icg + ic) * taps + tap] = in[row * ocg_ + o];
-    }
-  });
+  const int64_t taps = k_ / icg_;
+  ForEachTask(workers, groups_ * ocg_, [&](int, int64_t row) { TransposeRow(packed + row * k_, taps, icg_, oihw + row * k_); });
 }
 
 }  // namespace internal

@@ -1,12 +1,14 @@
 // How the GEMMs see a filter: per group a K x OCg matrix whose K order is the one the column matrix uses. NHWC
 // columns are tap-major (HWIO's order); NCHW columns follow the filter (tap-major for HWIO, channel-major for
 // OIHW), so every filter enters the GEMM as stored, transposed by a view where needed. NHWC data with an OIHW
-// filter is the one pair whose orders differ: its GEMMs see a tap-major copy, packed into the workspace.
-// NHWC backprop-input multiplies by the filter's transpose, which both GEMM backends run faster with the output
-// channels as rows (on ResNet-50's shapes, most of all on the 7x7-image layers): an OIHW filter, copied anyway,
-// gets such a copy, and a 1x1 OIHW filter is read as it is. An HWIO filter stays as it is: a one-shot call would
-// copy it on every call (0.22-1.03x on ResNet-50 with a plain strided copy), and an operator, which could afford
-// the copy, must give the one-shot call's bits (the backends' bits differ between the two layouts).
+// filter is the one pair whose orders differ: its GEMMs see a copy, packed into the workspace (or, for
+// backprop-filter, written there and reordered into OIHW). Forward's copy is tap-major (K rows of OCg), which the
+// GEMM reads fastest. Backprop-input multiplies by the filter's transpose and backprop-filter writes it: both run
+// faster with the output channels as rows, an OC-major copy whose rows are OIHW's rows reordered in place (or OIHW
+// itself for a 1x1 filter, with no copy). An HWIO filter stays as stored in every direction: a one-shot
+// backprop-input would transpose it on every call (0.22-1.03x on ResNet-50 with a plain strided copy), and an
+// operator, which could afford the copy, must give the one-shot call's bits (the backends' bits differ between the
+// two layouts).
 #ifndef COLCONV_SRC_ALGORITHMS_FILTER_MATRIX_H_
 #define COLCONV_SRC_ALGORITHMS_FILTER_MATRIX_H_
 
@@ -40,14 +42,14 @@ class FilterMatrix final : public WeightsPacking {
     return gemm::Transposed(filter + group * ocg_ * k_, k_, ocg_, k_);
   }
 
-  // An OIHW filter from its tap-major copy (a packed gradient), in parallel.
+  // An OIHW filter from its OC-major copy (a gradient written there), in parallel.
   void Unpack(const float* packed, float* oihw, int workers) const;
 
  private:
   enum class Storage {
     kAsGiven,
     kTapMajorCopy,  // per group K rows of OCg
-    kOcMajorCopy,   // per group OCg rows of K (tap-major)
+    kOcMajorCopy,   // per group OCg rows of K (tap-major): OIHW's rows, each reordered
   };
   static Storage StorageFor(const Conv2dGeometry& g, Direction direction);
 
