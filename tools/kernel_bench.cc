@@ -58,7 +58,7 @@ bool TileOf(const Layer& l, bool nhwc, BenchTile* b) {
       std::string(plan->algorithm->name()) != "im2col_gemm") {
     return false;
   }
-  const internal::Im2colTiling tiling(Direction::kForward, plan->geometry, *plan->gemm);
+  const internal::Im2colTiling tiling(Direction::kForward, plan->geometry, *plan->gemm, plan->kernels);
   b->shape = l.name;
   b->nhwc = nhwc;
   b->g = tiling.cols;

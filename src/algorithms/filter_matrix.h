@@ -17,13 +17,15 @@
 #include "src/algorithms/algorithm.h"
 #include "src/gemm/gemm.h"
 #include "src/kernels/col_tile.h"
+#include "src/kernels/transpose.h"
 
 namespace colconv {
 namespace internal {
 
 class FilterMatrix final : public WeightsPacking {
  public:
-  FilterMatrix(const Conv2dGeometry& g, Direction direction);
+  // `transpose`: the SIMD target's (src/kernels/transpose.h), which reorders the copies.
+  FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose);
 
   kernels::KOrder k_order() const { return k_order_; }
   bool packed() const { return storage_ != Storage::kAsGiven; }
@@ -55,6 +57,7 @@ class FilterMatrix final : public WeightsPacking {
 
   kernels::KOrder k_order_;
   Storage storage_;
+  kernels::TransposeFn transpose_;
   bool hwio_;
   int64_t groups_, icg_, k_, ocg_;
 };

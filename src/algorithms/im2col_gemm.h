@@ -20,7 +20,8 @@ kernels::ColGeometry ColGeometryOf(const Conv2dGeometry& g);
 
 // The tiles of one problem, fixed by its shape (and the machine's L2 size) alone.
 struct Im2colTiling {
-  Im2colTiling(Direction direction, const Conv2dGeometry& geometry, const gemm::Backend& gemm);
+  Im2colTiling(Direction direction, const Conv2dGeometry& geometry, const gemm::Backend& gemm,
+               const kernels::KernelTable& kernels);
 
   int64_t pixel_tiles() const { return CeilDiv(pixels, tile_pixels); }
   Range PixelTile(int64_t i) const { return BlockOf(i, tile_pixels, pixels); }

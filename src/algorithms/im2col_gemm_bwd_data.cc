@@ -20,7 +20,7 @@ void ZeroChannels(const Conv2dGeometry& g, float* image, int64_t c0, int64_t c1)
 class Im2colBackpropInput final : public Executable {
  public:
   Im2colBackpropInput(const Problem& p, WorkspaceLayout* layout)
-      : t_(p.direction, p.geometry, p.gemm), accumulate_(p.post_ops.accumulate) {
+      : t_(p.direction, p.geometry, p.gemm, p.kernels), accumulate_(p.post_ops.accumulate) {
     t_.filter.Book(layout, p.prepacked_weights);
     t_.BookColumns(layout);
     const Conv2dGeometry& g = p.geometry;

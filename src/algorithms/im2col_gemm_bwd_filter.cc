@@ -12,7 +12,7 @@ namespace {
 class Im2colBackpropFilter final : public Executable {
  public:
   Im2colBackpropFilter(const Problem& p, WorkspaceLayout* layout)
-      : t_(p.direction, p.geometry, p.gemm), sums_(t_.filter, p.geometry.batch * t_.pixel_tiles()) {
+      : t_(p.direction, p.geometry, p.gemm, p.kernels), sums_(t_.filter, p.geometry.batch * t_.pixel_tiles()) {
     t_.BookColumns(layout);
     sums_.Book(layout, p.workspace_budget);
     set_tasks(sums_.Tasks(p.geometry.groups, t_.tile_k));

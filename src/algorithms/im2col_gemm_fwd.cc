@@ -17,7 +17,7 @@ constexpr const char* kSharedColumns = "shared_columns";
 class Im2colForward final : public Executable {
  public:
   Im2colForward(const Problem& p, WorkspaceLayout* layout)
-      : t_(p.direction, p.geometry, p.gemm), epilogue_(p.post_ops) {
+      : t_(p.direction, p.geometry, p.gemm, p.kernels), epilogue_(p.post_ops) {
     const Conv2dGeometry& g = p.geometry;
     const int64_t oc_blocks = CeilDiv(g.out_channels_per_group(), t_.oc_block);
     const int64_t units = g.batch * g.groups * t_.pixel_tiles();

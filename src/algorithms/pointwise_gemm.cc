@@ -20,7 +20,7 @@ constexpr int64_t kMinChunkPixels = 1024;
 
 struct PointwiseTiling {
   explicit PointwiseTiling(const Problem& p)
-      : g(p.geometry), filter(g, p.direction), pixels(g.height.output * g.width.output),
+      : g(p.geometry), filter(g, p.direction, p.kernels.transpose), pixels(g.height.output * g.width.output),
         chunk(std::min(pixels, std::max(kMinChunkPixels,
                                         CeilDiv(pixels, CeilDiv(kMinTasks, std::max<int64_t>(1, g.batch * g.groups)))))) {}
   int64_t chunks() const { return CeilDiv(pixels, chunk); }
