@@ -10,7 +10,8 @@ in-place updates (optimizer steps included) in a tensor's _version, and a new Pa
 Conv2d takes nn.Conv2d's arguments (padding: int, pair, 'valid' or 'same'), plus activation: None, 'relu' or
 'relu6'. padding='same' is TensorFlow's SAME, so unlike PyTorch's it works at any stride (the odd pixel goes
 bottom/right). Inputs in torch.channels_last memory format run as NHWC without a copy and give channels_last
-results; others run as NCHW.
+results; others run as NCHW, but for forward on small images (_NHWC_COPY_MAX_PIXELS), which runs on a
+channels_last copy and gives a contiguous result.
 """
 import math
 import os
@@ -65,6 +66,28 @@ def _stored(x, nhwc):
     """x as colconv reads it: the tensor itself when its memory is NHWC (nhwc) or NCHW already, else a copy."""
     memory_format = torch.channels_last if nhwc else torch.contiguous_format
     return x if x.is_contiguous(memory_format=memory_format) else x.contiguous(memory_format=memory_format)
+
+
+# NCHW forward inputs whose images and results have at most this many pixels run on channels_last copies: both
+# GEMM backends multiply NHWC's pixels x K by K x channels (the filter packed once by the operator) faster than
+# NCHW's channels x K by K x pixels when the pixels are few (ResNet-50's 7x7 layers through operators: 100-111
+# GFLOP/s against 73-78), which pays for the two copies. (The library cannot make that choice itself: its one-shot
+# calls would pack the filter on every call, and an operator must give the one-shot call's bits.)
+_NHWC_COPY_MAX_PIXELS = 64
+
+
+def _output_pixels(x, weight, attrs):
+    """The forward result's pixels per image and channel for input x (its H, W) under attrs."""
+    pixels = 1
+    for axis in (0, 1):
+        size, kernel = x.shape[2 + axis], weight.shape[2 + axis]
+        stride, dilation, padding = attrs["strides"][axis], attrs["dilations"][axis], attrs["padding"]
+        if padding == "SAME":
+            pixels *= -(-size // stride)
+            continue
+        pad = 0 if padding == "VALID" else padding[2 * axis] + padding[2 * axis + 1]
+        pixels *= max(0, (size + pad - dilation * (kernel - 1) - 1) // stride + 1)
+    return pixels
 
 
 def _storage_shape(x, nhwc):
@@ -172,16 +195,21 @@ def _conv2d_forward(x, weight, bias, attrs, activation, operators):
     if x.dim() != 4:
         raise ValueError(f"colconv convolutions take 4-D inputs (N, C, H, W); got shape {tuple(x.shape)}")
     nhwc = _channels_last(x)
-    attrs = dict(attrs, data_format="NHWC" if nhwc else "NCHW")
+    # Whether this NCHW input runs on a channels_last copy (_NHWC_COPY_MAX_PIXELS), its result copied back.
+    copies = (not nhwc and x.shape[2] * x.shape[3] <= _NHWC_COPY_MAX_PIXELS and
+              _output_pixels(x, weight, attrs) <= _NHWC_COPY_MAX_PIXELS)
+    runs_nhwc = nhwc or copies
+    run_attrs = dict(attrs, data_format="NHWC" if runs_nhwc else "NCHW")
 
     def make():
-        shape = _storage_shape(x, nhwc)
-        filter_array, filter_shape, forward_attrs = _forward_filter(shape, weight, attrs)
+        shape = _storage_shape(x, runs_nhwc)
+        filter_array, filter_shape, forward_attrs = _forward_filter(shape, weight, run_attrs)
         return _lib.Operator("forward", shape, filter_shape, filter=filter_array(weight), bias=_numpy(bias),
                              activation=activation or "none", **forward_attrs), filter_array
 
-    entry = operators.get("forward", (tuple(x.shape), nhwc), weight, bias, make, nhwc)
-    return _run(entry, _stored(x, nhwc)), nhwc, attrs
+    entry = operators.get("forward", (tuple(x.shape), runs_nhwc), weight, bias, make, runs_nhwc)
+    y = _run(entry, _stored(x, runs_nhwc))
+    return (y.contiguous() if copies else y), nhwc, dict(attrs, data_format="NHWC" if nhwc else "NCHW")
 
 
 class _Conv2dFunction(torch.autograd.Function):

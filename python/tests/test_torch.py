@@ -101,16 +101,18 @@ class ThinLayersTest(unittest.TestCase):
 
     def test_small_image_forward_runs_direct_through_the_module(self):
         """The module hands its forward operator an HWIO filter where that turns colconv's choice into the direct
-        kernels, which split a 7x7 image's rows into two tasks only for HWIO filters (an OIHW one keeps the GEMM),
-        and keeps OIHW elsewhere (a 1x1 layer in NCHW); an in-place weight update is packed again through the
-        same hand-off. 64 channels take the direct kernels with either GEMM backend (128 take oneDNN's GEMM)."""
+        kernels, which split a small image's rows into two tasks only for HWIO filters (an OIHW one keeps the
+        GEMM), and keeps OIHW elsewhere (a 1x1 layer in NCHW); an in-place weight update is packed again through
+        the same hand-off. 64 channels take the direct kernels with either GEMM backend (128 take oneDNN's GEMM).
+        The NCHW image is 9x9: a 7x7 one would run on a channels_last copy (test_small_nchw_images_run_...)."""
         torch.manual_seed(7)
         for channels_last, k, want, hwio in ((True, 3, "direct_nhwc", True), (False, 3, "direct_nhwc", True),
                                              (False, 1, "pointwise_gemm", False)):
             layer = colconv.torch.Conv2d(64, 64, k, padding=k // 2, bias=True)
             reference = torch.nn.Conv2d(64, 64, k, padding=k // 2, bias=True)
             reference.load_state_dict(layer.state_dict())
-            x = torch.randn(1, 64, 7, 7)
+            size = 7 if channels_last else 9
+            x = torch.randn(1, 64, size, size)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             with torch.no_grad():
@@ -120,9 +122,28 @@ class ThinLayersTest(unittest.TestCase):
                     reference.weight.mul_(-0.5)
             entry = layer.operators._entries[("forward", (tuple(x.shape), channels_last))]
             self.assertEqual(entry[0].algorithm, want)
-            layout = ([1, 7, 7, 64], "NHWC") if channels_last else ([1, 64, 7, 7], "NCHW")
+            layout = ([1, 7, 7, 64], "NHWC") if channels_last else ([1, 64, 9, 9], "NCHW")
             oihw = colconv.algorithm("forward", layout[0], [64, 64, k, k], 1, "SAME", 1, 1, layout[1], "OIHW")
             self.assertEqual(oihw != want, hwio)
+
+    def test_small_nchw_images_run_on_channels_last_copies(self):
+        """An NCHW input whose image and result have at most 64 pixels runs through an NHWC operator on a
+        channels_last copy and returns a contiguous NCHW result; a larger one, or a strided layer whose input is
+        larger, runs NCHW as it is. Gradients still flow (the backward operators follow the input's layout)."""
+        torch.manual_seed(11)
+        for size, stride, copies in ((7, 1, True), (8, 1, True), (9, 1, False), (14, 2, False)):
+            layer = colconv.torch.Conv2d(32, 48, 3, stride=stride, padding=1)
+            reference = torch.nn.Conv2d(32, 48, 3, stride=stride, padding=1)
+            reference.load_state_dict(layer.state_dict())
+            x = torch.randn(2, 32, size, size, requires_grad=True)
+            y = layer(x)
+            self.assertTrue(y.is_contiguous(), size)
+            self.assertTrue(close(y, reference(x), 50.0), size)
+            self.assertEqual([key[1][1] for key in layer.operators._entries], [copies], size)
+            y.sum().backward()
+            x_grad, x.grad = x.grad, None
+            reference(x).sum().backward()
+            self.assertTrue(close(x_grad, x.grad, 50.0), size)
 
     def test_algorithm_errors_name_the_argument(self):
         with self.assertRaisesRegex(ValueError, "op is 'sideways'"):
