@@ -195,9 +195,10 @@ def _conv2d_forward(x, weight, bias, attrs, activation, operators):
     if x.dim() != 4:
         raise ValueError(f"colconv convolutions take 4-D inputs (N, C, H, W); got shape {tuple(x.shape)}")
     nhwc = _channels_last(x)
-    # Whether this NCHW input runs on a channels_last copy (_NHWC_COPY_MAX_PIXELS), its result copied back.
+    # Whether this NCHW input runs on a channels_last copy (_NHWC_COPY_MAX_PIXELS), its result copied back. A
+    # problem without output pixels (or an invalid one) stays NCHW, so that errors name the shapes as given.
     copies = (not nhwc and x.shape[2] * x.shape[3] <= _NHWC_COPY_MAX_PIXELS and
-              _output_pixels(x, weight, attrs) <= _NHWC_COPY_MAX_PIXELS)
+              0 < _output_pixels(x, weight, attrs) <= _NHWC_COPY_MAX_PIXELS)
     runs_nhwc = nhwc or copies
     run_attrs = dict(attrs, data_format="NHWC" if runs_nhwc else "NCHW")
 
