@@ -48,8 +48,8 @@ int BenchCommand(int argc, char** argv) {
     return 0;
   }
   const auto unknown =
-      args.Unknown({"suite", "mb", "threads", "dir", "layout", "filter", "gemm", "algorithm", "check", "no-roof", "prepacked",
-                    "help"});
+      args.Unknown({"suite", "mb", "threads", "dir", "layout", "filter", "gemm", "algorithm", "check", "no-roof",
+                    "prepacked", "help"});
   if (!unknown.empty()) return Usage("unknown option --" + unknown[0]);
   if (!args.Has("suite")) return Usage("--suite is required");
   std::vector<int64_t> mb{0}, threads{1};

@@ -15,7 +15,8 @@ namespace {
 // What the three directions share: images per task, and the images and filter as GEMM operands.
 struct BatchTiling {
   explicit BatchTiling(const Problem& p)
-      : g(p.geometry), filter(g, p.direction, p.kernels.transpose), images_per_task(std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks))),
+      : g(p.geometry), filter(g, p.direction, p.kernels.transpose),
+        images_per_task(std::max<int64_t>(1, CeilDiv(g.batch, kMinTasks))),
         image(g.in_channels * g.height.input * g.width.input) {}
   int64_t blocks() const { return CeilDiv(g.batch, images_per_task); }
   Range Images(int64_t block) const { return BlockOf(block, images_per_task, g.batch); }
@@ -105,7 +106,7 @@ class BatchGemm final : public Algorithm {
       return "the filter does not cover the whole unpadded input";
     }
     if (g.data_format == DataFormat::kNHWC && g.groups > 1) return "NHWC images interleave the groups' channels";
-    if (g.data_format == DataFormat::kNCHW && FilterMatrix(g, p.direction, p.kernels.transpose).k_order() != kernels::KOrder::kChannelMajor) {
+    if (g.data_format == DataFormat::kNCHW && FilterMatrix::KOrderOf(g) != kernels::KOrder::kChannelMajor) {
       return "an NCHW image is not in the HWIO filter's K order";
     }
     return "";

@@ -13,6 +13,11 @@ constexpr int64_t kOcChunk = 16;
 
 }  // namespace
 
+kernels::KOrder FilterMatrix::KOrderOf(const Conv2dGeometry& g) {
+  const bool tap_major = g.data_format == DataFormat::kNHWC || g.filter_format == FilterFormat::kHWIO;
+  return tap_major ? kernels::KOrder::kTapMajor : kernels::KOrder::kChannelMajor;
+}
+
 FilterMatrix::Storage FilterMatrix::StorageFor(const Conv2dGeometry& g, Direction direction) {
   if (g.data_format == DataFormat::kNCHW || g.filter_format == FilterFormat::kHWIO) return Storage::kAsGiven;
   if (direction == Direction::kForward) return Storage::kTapMajorCopy;
@@ -22,9 +27,7 @@ FilterMatrix::Storage FilterMatrix::StorageFor(const Conv2dGeometry& g, Directio
 
 FilterMatrix::FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose)
     : WeightsPacking(kPacked),
-      k_order_(g.data_format == DataFormat::kNHWC || g.filter_format == FilterFormat::kHWIO
-                   ? kernels::KOrder::kTapMajor
-                   : kernels::KOrder::kChannelMajor),
+      k_order_(KOrderOf(g)),
       storage_(StorageFor(g, direction)),
       transpose_(transpose),
       hwio_(g.filter_format == FilterFormat::kHWIO),

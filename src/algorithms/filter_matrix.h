@@ -27,6 +27,8 @@ class FilterMatrix final : public WeightsPacking {
   // `transpose`: the SIMD target's (src/kernels/transpose.h), which reorders the copies.
   FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose);
 
+  // The K order of the columns the GEMMs multiply this geometry's filter with.
+  static kernels::KOrder KOrderOf(const Conv2dGeometry& g);
   kernels::KOrder k_order() const { return k_order_; }
   bool packed() const { return storage_ != Storage::kAsGiven; }
   int64_t k() const { return k_; }                            // K per group: taps x input channels per group

@@ -77,7 +77,8 @@ kernels::ColGeometry ColGeometryOf(const Conv2dGeometry& g) {
 
 Im2colTiling::Im2colTiling(Direction direction, const Conv2dGeometry& geometry, const gemm::Backend& gemm,
                            const kernels::KernelTable& kernels)
-    : g(geometry), filter(g, direction, kernels.transpose), cols(ColGeometryOf(g)), pixels(g.height.output * g.width.output) {
+    : g(geometry), filter(g, direction, kernels.transpose), cols(ColGeometryOf(g)),
+      pixels(g.height.output * g.width.output) {
   const int64_t icg = g.in_channels_per_group(), taps = g.height.filter * g.width.filter;
   // The share of L2 the GEMM backend leaves to a column tile.
   const int64_t tile_floats =
