@@ -96,8 +96,9 @@ def main():
     parser.add_argument("--gemm", default="", help="colconv's GEMM backend (colconv.gemm_backends()); default: "
                         "colconv.torch's (COLCONV_GEMM, else onednn where built)")
     args = parser.parse_args()
-    if os.environ.get("OPENBLAS_CORETYPE") != "SkylakeX":
-        print("note: OPENBLAS_CORETYPE is not SkylakeX: colconv's GEMMs run OpenBLAS's slower kernels", file=sys.stderr)
+    if os.environ.get("OPENBLAS_CORETYPE") != "SkylakeX" and "avx512f" in open("/proc/cpuinfo").read().split():
+        print("note: OPENBLAS_CORETYPE is not SkylakeX on this AVX-512 CPU: colconv's GEMMs run OpenBLAS's slower "
+              "kernels", file=sys.stderr)
     torch.set_num_threads(args.threads)
     colconv.set_num_threads(args.threads)
     if args.gemm:
