@@ -222,22 +222,26 @@ TEST_CASE("the planner takes the first algorithm that computes a problem and rec
 
 // NHWC data with an OIHW filter: forward reads a tap-major copy; backprop-input reads and backprop-filter writes one
 // with the output channels as rows, which is OIHW itself for a 1x1 filter (no copy in the workspace, as with HWIO).
-TEST_CASE("NHWC with OIHW: forward copies the filter, the backprops copy it unless it is 1x1") {
+// Backprop-filter on fewer pixels than output channels writes OIHW directly from channel-major columns instead.
+TEST_CASE("NHWC with OIHW: forward copies the filter, the backprops copy it unless it is 1x1 or the pixels are few") {
   struct Case {
-    int64_t k, stride;
+    int64_t k, stride, side;
     const char* algorithm;
   };
-  for (const Case& c : {Case{1, 1, "pointwise_gemm"}, Case{1, 2, "im2col_gemm"}, Case{3, 1, "im2col_gemm"}}) {
+  for (const Case& c : {Case{1, 1, 8, "pointwise_gemm"}, Case{1, 2, 8, "im2col_gemm"}, Case{3, 1, 12, "im2col_gemm"},
+                        Case{3, 1, 8, "im2col_gemm"}, Case{3, 2, 12, "im2col_gemm"}}) {
     CAPTURE(c.k);
     CAPTURE(c.stride);
-    const int64_t ic = 96, oc = 80;
+    CAPTURE(c.side);
+    const int64_t ic = 96, oc = 80, out_side = (c.side + c.stride - 1) / c.stride;  // SAME: ceil(side / stride)
     const size_t filter_bytes = static_cast<size_t>(c.k * c.k * ic * oc) * sizeof(float);
+    const bool channel_major = c.k > 1 && out_side * out_side < oc;
     Conv2dDesc desc;
     desc.strides = {c.stride, c.stride};
     desc.padding = Padding::kSame;
     PlanOptions options;
     options.algorithm = c.algorithm;
-    const Shape4 src{1, 8, 8, ic}, diff_dst{1, 8 / c.stride, 8 / c.stride, oc};  // SAME: ceil(8 / stride)
+    const Shape4 src{1, c.side, c.side, ic}, diff_dst{1, out_side, out_side, oc};
     size_t bytes[3][2];  // [forward, backprop-input, backprop-filter][HWIO, OIHW]
     for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
       desc.filter_format = ff;
@@ -245,11 +249,13 @@ TEST_CASE("NHWC with OIHW: forward copies the filter, the backprops copy it unle
       const int f = ff == FilterFormat::kOIHW;
       Conv2dPlan plans[3];
       REQUIRE(Conv2dPlan::CreateForward(desc, src, weights, &plans[0], options).ok());
-      REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {1, 8, 8, ic}, weights, diff_dst, &plans[1], options).ok());
+      REQUIRE(Conv2dPlan::CreateBackpropInput(desc, {1, c.side, c.side, ic}, weights, diff_dst, &plans[1], options).ok());
       REQUIRE(Conv2dPlan::CreateBackpropFilter(desc, src, weights, diff_dst, &plans[2], options).ok());
       for (int d = 0; d < 3; ++d) {
         CHECK(plans[d].algorithm() == c.algorithm);
         bytes[d][f] = plans[d].workspace_bytes();
+        const bool rows = plans[d].description().find("channel-major rows") != std::string::npos;
+        CHECK(rows == (d == 2 && f == 1 && channel_major));
       }
     }
     CHECK(bytes[0][1] >= bytes[0][0] + filter_bytes);
@@ -257,6 +263,8 @@ TEST_CASE("NHWC with OIHW: forward copies the filter, the backprops copy it unle
       CAPTURE(d);
       if (c.k == 1) {
         CHECK(bytes[d][1] == bytes[d][0]);
+      } else if (d == 2 && channel_major) {
+        CHECK(bytes[d][1] < bytes[d][0] + filter_bytes);
       } else {
         CHECK(bytes[d][1] >= bytes[d][0] + filter_bytes);
       }

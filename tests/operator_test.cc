@@ -146,6 +146,10 @@ std::vector<test::Problem> Problems(std::mt19937_64& rng) {
       // 1x1 OIHW filters, which NHWC's backprop-input and backprop-filter read and write in place.
       {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 8, 5, 4, 24, 1, 1, 1, 1, Padding::kValid},
       {DataFormat::kNHWC, FilterFormat::kOIHW, 1, 16, 6, 5, 24, 1, 1, 2, 2, Padding::kSame},
+      // Fewer pixels than output channels: NHWC's backprop-filter writes OIHW from channel-major columns (over two
+      // partial sums, and over two K slices of whole channels).
+      {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 16, 4, 4, 96, 3, 3, 2, 1, Padding::kSame},
+      {DataFormat::kNHWC, FilterFormat::kOIHW, 1, 130, 5, 5, 40, 3, 3, 1, 2, Padding::kSame},
       {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 32, 8, 8, 32, 3, 3, 32, 1, Padding::kSame},
       {DataFormat::kNCHW, FilterFormat::kHWIO, 1, 6, 7, 6, 12, 3, 3, 6, 2, Padding::kValid},
       {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 32, 7, 6, 32, 3, 3, 8, 2, Padding::kSame},

@@ -164,6 +164,9 @@ TEST_CASE("each algorithm and tiling path, in every layout and filter format") {
       {"output-channel blocks, columns shared over two K slices", 1, 120, 16, 16, 512, 3, 3, 1, 1, Padding::kSame},
       {"output-channel blocks, columns shared over two pixel tiles", 1, 40, 20, 15, 512, 3, 3, 1, 1, Padding::kSame},
       {"many pixel tiles", 2, 3, 120, 130, 5, 3, 3, 1, 1, Padding::kSame},
+      {"fewer pixels than output channels, groups (NHWC/OIHW channel-major columns)", 3, 48, 5, 5, 192, 3, 3, 1, 2,
+       Padding::kSame},
+      {"fewer pixels than output channels, 5x3 stride 2", 2, 20, 9, 8, 64, 5, 3, 2, 1, Padding::kSame},
       {"depthwise", 1, 16, 9, 8, 16, 3, 3, 2, 16, Padding::kSame},
   };
   for (const Shape& s : shapes) {

@@ -18,17 +18,22 @@ kernels::KOrder FilterMatrix::KOrderOf(const Conv2dGeometry& g) {
   return tap_major ? kernels::KOrder::kTapMajor : kernels::KOrder::kChannelMajor;
 }
 
-FilterMatrix::Storage FilterMatrix::StorageFor(const Conv2dGeometry& g, Direction direction) {
+FilterMatrix::Storage FilterMatrix::StorageFor(const Conv2dGeometry& g, Direction direction, kernels::KOrder k_order) {
   if (g.data_format == DataFormat::kNCHW || g.filter_format == FilterFormat::kHWIO) return Storage::kAsGiven;
   if (direction == Direction::kForward) return Storage::kTapMajorCopy;
-  // A 1x1 OIHW filter already has its output channels as rows.
-  return g.height.filter * g.width.filter == 1 ? Storage::kAsGiven : Storage::kOcMajorCopy;
+  // OIHW's rows are the output channels', in channel-major K order (which is also tap-major for a 1x1 filter).
+  const bool oihw_order = k_order == kernels::KOrder::kChannelMajor || g.height.filter * g.width.filter == 1;
+  return oihw_order ? Storage::kAsGiven : Storage::kOcMajorCopy;
 }
 
 FilterMatrix::FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose)
+    : FilterMatrix(g, direction, transpose, KOrderOf(g)) {}
+
+FilterMatrix::FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose,
+                           kernels::KOrder k_order)
     : WeightsPacking(kPacked),
-      k_order_(KOrderOf(g)),
-      storage_(StorageFor(g, direction)),
+      k_order_(k_order),
+      storage_(StorageFor(g, direction, k_order)),
       transpose_(transpose),
       hwio_(g.filter_format == FilterFormat::kHWIO),
       groups_(g.groups),

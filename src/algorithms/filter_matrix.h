@@ -2,7 +2,8 @@
 // columns are tap-major (HWIO's order); NCHW columns follow the filter (tap-major for HWIO, channel-major for
 // OIHW), so every filter enters the GEMM as stored, transposed by a view where needed. NHWC data with an OIHW
 // filter is the one pair whose orders differ: its GEMMs see a copy, packed into the workspace (or, for
-// backprop-filter, written there and reordered into OIHW). Forward's copy is tap-major (K rows of OCg), which the
+// backprop-filter, written there and reordered into OIHW), unless the columns are built in OIHW's order instead
+// (backprop-filter on few pixels, see im2col_gemm.cc). Forward's copy is tap-major (K rows of OCg), which the
 // GEMM reads fastest. Backprop-input multiplies by the filter's transpose and backprop-filter writes it: both run
 // faster with the output channels as rows, an OC-major copy whose rows are OIHW's rows reordered in place (or OIHW
 // itself for a 1x1 filter, with no copy). An HWIO filter stays as stored in every direction: a one-shot
@@ -24,10 +25,12 @@ namespace internal {
 
 class FilterMatrix final : public WeightsPacking {
  public:
-  // `transpose`: the SIMD target's (src/kernels/transpose.h), which reorders the copies.
+  // `transpose`: the SIMD target's (src/kernels/transpose.h), which reorders the copies. `k_order`: the K order
+  // of the columns the GEMMs multiply the filter with, by default the data's own (KOrderOf).
   FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose);
+  FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose, kernels::KOrder k_order);
 
-  // The K order of the columns the GEMMs multiply this geometry's filter with.
+  // The K order of the columns of this geometry's data as stored: tap-major for NHWC pixels or an HWIO filter.
   static kernels::KOrder KOrderOf(const Conv2dGeometry& g);
   kernels::KOrder k_order() const { return k_order_; }
   bool packed() const { return storage_ != Storage::kAsGiven; }
@@ -55,7 +58,7 @@ class FilterMatrix final : public WeightsPacking {
     kTapMajorCopy,  // per group K rows of OCg
     kOcMajorCopy,   // per group OCg rows of K (tap-major): OIHW's rows, each reordered
   };
-  static Storage StorageFor(const Conv2dGeometry& g, Direction direction);
+  static Storage StorageFor(const Conv2dGeometry& g, Direction direction, kernels::KOrder k_order);
 
   kernels::KOrder k_order_;
   Storage storage_;

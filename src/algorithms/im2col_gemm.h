@@ -26,13 +26,16 @@ struct Im2colTiling {
   int64_t pixel_tiles() const { return CeilDiv(pixels, tile_pixels); }
   Range PixelTile(int64_t i) const { return BlockOf(i, tile_pixels, pixels); }
   kernels::ColTile Tile(int64_t group, Range px, Range k) const;
-  // One column tile per worker.
+  // One column tile per worker (and the rows that channel-major NHWC columns pass through).
   void BookColumns(WorkspaceLayout* layout) const;
   float* Columns(const RunContext& ctx, int worker) const;
-  // The tile of image `image` (its first float) through the layout's kernel, into / out of `col`.
-  void Im2col(const RunContext& ctx, const kernels::ColTile& t, const float* image, float* col) const;
+  // The tile of image `image` (its first float) through the layout's kernel, into / out of `col`. NHWC tiles in
+  // channel-major order are written by worker `worker`.
+  void Im2col(const RunContext& ctx, int worker, const kernels::ColTile& t, const float* image, float* col) const;
   void Col2im(const RunContext& ctx, const kernels::ColTile& t, const float* col, float* image) const;
   std::string Describe() const;
+  // NHWC pixel rows in channel-major K order (backprop-filter writing OIHW directly, see ColumnsOrder).
+  bool nhwc_channel_major() const;
 
   const Conv2dGeometry& g;
   FilterMatrix filter;

@@ -27,7 +27,8 @@ class Im2colBackpropFilter final : public Executable {
                 const int64_t n = unit / tiles;
                 const Range px = t_.PixelTile(unit % tiles);
                 float* col = t_.Columns(ctx, worker);
-                t_.Im2col(ctx, t_.Tile(group, px, k), io.src + n * g.in_channels * g.height.input * g.width.input, col);
+                t_.Im2col(ctx, worker, t_.Tile(group, px, k), io.src + n * g.in_channels * g.height.input * g.width.input,
+                          col);
                 // dw[k, oc] (+)= col[px, k]^T * diff_dst[px, oc]
                 ctx.gemm.Multiply(ColumnTile(g.data_format, static_cast<const float*>(col), px.size(), k.size()).Transpose(),
                                   PixelMatrix(g.data_format, io.diff_dst + n * P * g.out_channels, P, g.out_channels, px,

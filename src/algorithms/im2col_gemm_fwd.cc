@@ -55,11 +55,11 @@ class Im2colForward final : public Executable {
     };
     float* shared = shared_ ? ctx.workspace.Get<float>(kSharedColumns) : nullptr;
     if (shared_) {
-      ForEachTask(ctx.workers, tasks().size() / oc_blocks * k_slices_, [&](int, int64_t i) {
+      ForEachTask(ctx.workers, tasks().size() / oc_blocks * k_slices_, [&](int worker, int64_t i) {
         int64_t n, group;
         Range px, k;
         tile(i / k_slices_, i % k_slices_, &n, &group, &px, &k);
-        t_.Im2col(ctx, t_.Tile(group, px, k), io.src + n * image, shared + i * slot_);
+        t_.Im2col(ctx, worker, t_.Tile(group, px, k), io.src + n * image, shared + i * slot_);
       });
     }
     ForEachTask(ctx.workers, tasks().size(), [&](int worker, int64_t task) {
@@ -72,7 +72,7 @@ class Im2colForward final : public Executable {
         Range px, k;
         tile(unit, s, &n, &group, &px, &k);
         float* col = shared_ ? shared + (unit * k_slices_ + s) * slot_ : t_.Columns(ctx, worker);
-        if (!shared_) t_.Im2col(ctx, t_.Tile(group, px, k), io.src + n * image, col);
+        if (!shared_) t_.Im2col(ctx, worker, t_.Tile(group, px, k), io.src + n * image, col);
         first_channel = group * g.out_channels_per_group() + oc.begin;
         dst = PixelMatrix(g.data_format, io.dst + n * P * g.out_channels, P, g.out_channels, px, first_channel,
                           oc.size());
