@@ -4,10 +4,10 @@
 #   bench/ab_compare.sh SUITE ROUNDS DIRS A B [REGEX]
 # A and B are colconv binaries (or scripts that run one); DIRS as `colconv bench --dir`; REGEX picks suite lines.
 # Options for both sides go in EXTRA (e.g. EXTRA="--prepacked --filter oihw"), the backend in COLCONV_GEMM.
-# Batch 1, one thread, OpenBLAS on its SkylakeX core where the CPU has AVX-512 (bench/openblas_core.sh).
+# Batch 1, one thread, OpenBLAS on its SkylakeX core where the CPU has AVX-512 (bench/environment.sh).
 set -euo pipefail
 suite=$1 rounds=$2 dirs=$3 a=$4 b=$5 regex=${6:-.}
-source "$(dirname "$0")/openblas_core.sh"
+source "$(dirname "$0")/environment.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 grep '^mb' "$suite" | grep -E "$regex" > "$tmp/lines"

@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=$1 name=$2 rounds=${3:-3}
 peers=${PEERS:-../shared/peers}
-source bench/openblas_core.sh
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+source bench/environment.sh
 out=bench/results
 for round in $(seq 1 "$rounds"); do
   /usr/bin/python3 "$peers/desc.py" "$suite" 1 | ~/peers/dnnl_peer nhwc 1 > "$out/$name-filters-peers.r$round.csv"

@@ -5,14 +5,13 @@
 # writes bench/results/NAME-{colconv-openblas,colconv-onednn,colconv-prepacked,colconv-nchw,peers}.rN.csv for
 # ROUNDS rounds (3): colconv NHWC with each GEMM backend and through operators with prepacked weights, colconv
 # NCHW, oneDNN 2.6 NHWC and NCHW, and PyTorch 1.13's default and im2col paths. Batch 1, one thread, OpenBLAS on
-# its SkylakeX core on AVX-512 CPUs (bench/openblas_core.sh). Needs ./build.sh and the peers of
+# its SkylakeX core on AVX-512 CPUs (bench/environment.sh). Needs ./build.sh and the peers of
 # ../shared/peers built into ~/peers (see ../shared/peers/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=$1 name=$2 rounds=${3:-3}
 peers=${PEERS:-../shared/peers}
-source bench/openblas_core.sh
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+source bench/environment.sh
 out=bench/results
 for round in $(seq 1 "$rounds"); do
   for gemm in openblas onednn; do

@@ -118,6 +118,16 @@ py::array_t<float> BackpropFilter(const Array& input, const std::vector<int64_t>
 }
 
 // The algorithm the planner picks for `op` on these shapes (out_backprop: the forward output's shape).
+std::vector<int64_t> OutputShape(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& filter_shape,
+                                 Pair strides, const py::object& padding, Pair dilations, int64_t groups,
+                                 const std::string& data_format, const std::string& filter_format) {
+  const colconv::Conv2dDesc desc = Desc(data_format, filter_format, strides, dilations, padding, groups);
+  colconv::Shape4 out{};
+  Check(colconv::InferConv2dOutputShape(desc, Sizes(input_shape, "input_shape"), Sizes(filter_shape, "filter_shape"),
+                                        &out));
+  return {out.begin(), out.end()};
+}
+
 std::string Algorithm(const std::string& op, const std::vector<int64_t>& input_shape,
                       const std::vector<int64_t>& filter_shape, Pair strides, const py::object& padding,
                       Pair dilations, int64_t groups, const std::string& data_format,
@@ -301,6 +311,9 @@ PYBIND11_MODULE(_colconv, m) {
   m.def("conv2d_backprop_filter", &BackpropFilter, py::arg("input"), py::arg("filter_sizes"), py::arg("out_backprop"),
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
+  m.def("output_shape", &OutputShape, py::arg("input_shape"), py::arg("filter_shape"), py::arg("strides") = Pair{1, 1},
+        py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1}, py::arg("groups") = 1,
+        py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO");
   m.def("algorithm", &Algorithm, py::arg("op"), py::arg("input_shape"), py::arg("filter_shape"),
         py::arg("strides") = Pair{1, 1}, py::arg("padding") = py::str("VALID"), py::arg("dilations") = Pair{1, 1},
         py::arg("groups") = 1, py::arg("data_format") = "NHWC", py::arg("filter_format") = "HWIO",

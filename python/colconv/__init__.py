@@ -83,6 +83,14 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides=1, padding
     return _result(out, input, out_backprop)
 
 
+def output_shape(input_shape, filter_shape, strides=1, padding="VALID", dilations=1, groups=1, data_format="NHWC",
+                 filter_format="HWIO"):
+    """The forward result's shape for these shapes, in data_format; ValueError with colconv's explanation where
+    they do not make a convolution."""
+    return _lib.output_shape([int(s) for s in input_shape], [int(s) for s in filter_shape],
+                             **_attrs(strides, padding, dilations, groups, data_format, filter_format))
+
+
 def algorithm(op, input_shape, filter_shape, strides=1, padding="VALID", dilations=1, groups=1, data_format="NHWC",
               filter_format="HWIO", gemm=""):
     """The algorithm colconv runs for op ('forward', 'backprop_input' or 'backprop_filter') on these shapes:

@@ -77,17 +77,12 @@ _NHWC_COPY_MAX_PIXELS = 64
 
 
 def _output_pixels(x, weight, attrs):
-    """The forward result's pixels per image and channel for input x (its H, W) under attrs."""
-    pixels = 1
-    for axis in (0, 1):
-        size, kernel = x.shape[2 + axis], weight.shape[2 + axis]
-        stride, dilation, padding = attrs["strides"][axis], attrs["dilations"][axis], attrs["padding"]
-        if padding == "SAME":
-            pixels *= -(-size // stride)
-            continue
-        pad = 0 if padding == "VALID" else padding[2 * axis] + padding[2 * axis + 1]
-        pixels *= max(0, (size + pad - dilation * (kernel - 1) - 1) // stride + 1)
-    return pixels
+    """The forward result's pixels per image and channel for input x under attrs; 0 where colconv refuses them."""
+    try:
+        _, _, h, w = _lib.output_shape(list(x.shape), list(weight.shape), **dict(attrs, data_format="NCHW"))
+    except ValueError:
+        return 0
+    return h * w
 
 
 def _storage_shape(x, nhwc):

@@ -103,11 +103,18 @@ class ThinLayersTest(unittest.TestCase):
         """The module hands its forward operator an HWIO filter where that turns colconv's choice into the direct
         kernels, which split a small image's rows into two tasks only for HWIO filters (an OIHW one keeps the
         GEMM), and keeps OIHW elsewhere (a 1x1 layer in NCHW); an in-place weight update is packed again through
-        the same hand-off. 64 channels take the direct kernels with either GEMM backend (128 take oneDNN's GEMM).
-        The NCHW image is 9x9: a 7x7 one would run on a channels_last copy (test_small_nchw_images_run_...)."""
+        the same hand-off. On targets of 16 lanes or more 64 channels take the direct kernels with an HWIO filter
+        only (with either GEMM backend; 128 take oneDNN's GEMM); narrower targets keep 64-channel groups on the GEMM
+        with either filter, so there the module keeps OIHW. The NCHW image is 9x9: a 7x7 one would run on a
+        channels_last copy (test_small_nchw_images_run_...)."""
         torch.manual_seed(7)
-        for channels_last, k, want, hwio in ((True, 3, "direct_nhwc", True), (False, 3, "direct_nhwc", True),
-                                             (False, 1, "pointwise_gemm", False)):
+        for channels_last, k in ((True, 3), (False, 3), (False, 1)):
+            layout = ([1, 7, 7, 64], "NHWC") if channels_last else ([1, 64, 9, 9], "NCHW")
+            hwio = colconv.algorithm("forward", layout[0], [k, k, 64, 64], 1, "SAME", 1, 1, layout[1], "HWIO")
+            oihw = colconv.algorithm("forward", layout[0], [64, 64, k, k], 1, "SAME", 1, 1, layout[1], "OIHW")
+            hands_off = hwio == "direct_nhwc" and oihw != hwio
+            if k == 1:
+                self.assertEqual((hwio, oihw), ("pointwise_gemm", "pointwise_gemm"))
             layer = colconv.torch.Conv2d(64, 64, k, padding=k // 2, bias=True)
             reference = torch.nn.Conv2d(64, 64, k, padding=k // 2, bias=True)
             reference.load_state_dict(layer.state_dict())
@@ -121,10 +128,8 @@ class ThinLayersTest(unittest.TestCase):
                     layer.weight.mul_(-0.5)
                     reference.weight.mul_(-0.5)
             entry = layer.operators._entries[("forward", (tuple(x.shape), channels_last))]
-            self.assertEqual(entry[0].algorithm, want)
-            layout = ([1, 7, 7, 64], "NHWC") if channels_last else ([1, 64, 9, 9], "NCHW")
-            oihw = colconv.algorithm("forward", layout[0], [64, 64, k, k], 1, "SAME", 1, 1, layout[1], "OIHW")
-            self.assertEqual(oihw != want, hwio)
+            self.assertEqual(entry[0].algorithm, "direct_nhwc" if hands_off else oihw)
+            self.assertEqual(entry[4] is colconv.torch._hwio, hands_off)
 
     def test_small_nchw_images_run_on_channels_last_copies(self):
         """An NCHW input whose image and result have at most 64 pixels runs through an NHWC operator on a
@@ -148,6 +153,21 @@ class ThinLayersTest(unittest.TestCase):
     def test_algorithm_errors_name_the_argument(self):
         with self.assertRaisesRegex(ValueError, "op is 'sideways'"):
             colconv.algorithm("sideways", [1, 5, 5, 3], [3, 3, 3, 4])
+
+    def test_output_shape_matches_torch_and_explains_refusals(self):
+        # (input H, W, kernel, stride, padding (PyTorch's pad, colconv's), dilation), NCHW/OIHW as PyTorch stores them.
+        cases = [((7, 9), (3, 3), (1, 1), (1, (1, 1, 1, 1)), (1, 1)),
+                 ((14, 13), (3, 5), (2, 2), (0, "VALID"), (1, 1)),
+                 ((11, 11), (3, 3), (3, 2), ((2, 1), (2, 2, 1, 1)), (2, 1)),
+                 ((5, 8), (1, 1), (2, 3), (0, "VALID"), (1, 1))]
+        for (h, w), k, stride, (pad, colconv_pad), dilation in cases:
+            x, weight = torch.zeros(2, 6, h, w), torch.zeros(4, 3, *k)
+            expected = list(F.conv2d(x, weight, None, stride, pad, dilation, groups=2).shape)
+            got = colconv.output_shape(x.shape, weight.shape, stride, colconv_pad, dilation, 2, "NCHW", "OIHW")
+            self.assertEqual(got, expected, (h, w, k, stride, pad, dilation))
+        self.assertEqual(colconv.output_shape([1, 7, 7, 3], [3, 3, 3, 8], 2, "SAME"), [1, 4, 4, 8])
+        with self.assertRaisesRegex(ValueError, r"filter input depth 2 \(filter_shape\[2\]\)"):
+            colconv.output_shape([1, 5, 5, 3], [3, 3, 2, 8])
 
 
 class GemmBackendTest(unittest.TestCase):
