@@ -59,6 +59,14 @@ def conv_over_gemm(results, d, layers=None):
                    if dd == d and "gemm-roof" in v and (layers is None or n in layers))
 
 
+def openblas_core(folder):
+    """The OpenBLAS core the ResNet-50 rounds ran on, from their first file's header line (", core NAME)")."""
+    name = os.path.join(folder, "resnet50-colconv-openblas")
+    first = (sorted(glob.glob(name + ".r*.csv")) or [name + ".csv"])[0]
+    header = open(first).readline()
+    return header.rsplit(", core ", 1)[1].split(")")[0] if ", core " in header else "default"
+
+
 def resnet50(folder):
     ob, od = load_rounds(folder, "resnet50-colconv-openblas"), load_rounds(folder, "resnet50-colconv-onednn")
     nchw, peers = load_rounds(folder, "resnet50-colconv-nchw"), load_rounds(folder, "resnet50-peers")
@@ -75,7 +83,8 @@ def resnet50(folder):
 
     print("\n| GEMM on ResNet-50's shapes (the gemm-roof rows) | forward | backprop-input | backprop-filter |")
     print("|---|---|---|---|")
-    for label, results in (("OpenBLAS 0.3.21, SkylakeX core", ob), ("oneDNN 2.6 dnnl_sgemm", od)):
+    openblas = f"OpenBLAS 0.3.21, {openblas_core(folder)} core"
+    for label, results in ((openblas, ob), ("oneDNN 2.6 dnnl_sgemm", od)):
         cells = " | ".join(f"{gflops(results, d, 'gemm-roof'):.0f}" for d in DIRS)
         print(f"| {label} | {cells} |")
 

@@ -128,8 +128,9 @@ void Im2colTiling::BookColumns(WorkspaceLayout* layout) const {
   layout->BookPerWorker(kColumns, static_cast<size_t>(tile_pixels * tile_k) * sizeof(float), 64,
                         StrCat("one column tile of ", tile_pixels, " pixels x ", tile_k, " K values"));
   if (nhwc_channel_major()) {
-    layout->BookPerWorker(kTapMajorRows, static_cast<size_t>(kTapMajorRowBlock * tile_k) * sizeof(float), 64,
-                          StrCat(kTapMajorRowBlock, " tap-major column rows"));
+    const int64_t rows = std::min(kTapMajorRowBlock, tile_pixels);
+    layout->BookPerWorker(kTapMajorRows, static_cast<size_t>(rows * tile_k) * sizeof(float), 64,
+                          StrCat(rows, " tap-major column rows"));
   }
 }
 
