@@ -459,10 +459,14 @@ HWY_INLINE void ForwardBandRows(D d, const DwGeometry& g, const DwTile& t, const
 // Whether src is read directly rather than through the band's copy: measured on bench/thin, direct wins for
 // stride 2 (whose band copies four times the output), for filters wider than 3 (the band's copy costs more than
 // the skipped padding saves) and for 3-wide filters on rows of at least 14 outputs; on narrower rows (a 7x7 image)
-// the band was 4% faster.
+// the band was 4% faster. Except, on targets that run one row per window, where pixels lie a multiple of 2 KB
+// apart (512 channels): a 3-wide window's 30 input columns then fall into two L1 sets, which they thrash, and the
+// band (a task's 128 channels per pixel) ran MobileNetV1's 14x14x512 layer 1.9-2.0x as fast on AVX2 (Zen 3;
+// 480 channels: no difference). Two-row windows (32 registers) were not measured so, and keep direct reads.
 template <int K, int S>
 HWY_INLINE bool ReadsDirectly(const DwGeometry& g) {
-  return S == 2 || K > 3 || g.out_w >= 4 * K + 2;
+  const bool set_conflicts = HWY_MAX_BYTES < 64 && g.channels % 512 == 0;
+  return S == 2 || K > 3 || (g.out_w >= 4 * K + 2 && !set_conflicts);
 }
 
 template <int K, int S, int DW, class D>
