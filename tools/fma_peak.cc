@@ -1,4 +1,4 @@
-// Highway's dispatch of the peak loop: compiled once per target, like src/kernels/kernels.cc.
+// Highway's dispatch of the peak loop: compiled once per target, like the kernels' dispatch units in src/kernels/.
 #include "tools/fma_peak.h"
 
 #undef HWY_TARGET_INCLUDE

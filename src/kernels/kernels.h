@@ -1,7 +1,7 @@
-// The kernel table a plan binds to, and the Highway targets this build has. src/kernels/kernels.cc is the one
-// Highway dispatch unit: it compiles every kernel family (*-inl.h: im2col, col2im, direct depthwise, direct NHWC,
-// transposes)
-// once per target and exports one table.
+// The kernel table a plan binds to, and the Highway targets this build has. Each kernel family (*-inl.h) is
+// compiled once per target in its own Highway dispatch unit (columns.cc: im2col, col2im, transposes;
+// depthwise_nhwc_forward.cc; depthwise_nhwc_backprop.cc; depthwise_nchw.cc; direct_nhwc.cc), so the units, the
+// slowest files to compile, build in parallel; kernels.cc assembles their parts into one table.
 #ifndef COLCONV_SRC_KERNELS_KERNELS_H_
 #define COLCONV_SRC_KERNELS_KERNELS_H_
 
@@ -39,6 +39,14 @@ struct KernelTable {
 
 // The kernels of the best target the CPU supports (or hwy::SetSupportedTargetsForTest allows).
 KernelTable ChooseKernels();
+
+// The dispatch units: each fills its kernels (and AddColumnKernels the target's name, lanes and FMA) for the
+// chosen target.
+void AddColumnKernels(KernelTable* t);
+void AddDepthwiseNhwcForwardKernels(KernelTable* t);
+void AddDepthwiseNhwcBackpropKernels(KernelTable* t);
+void AddDepthwiseNchwKernels(KernelTable* t);
+void AddDirectNhwcKernels(KernelTable* t);
 
 // Targets compiled into this binary, and those of them this CPU runs, best first.
 std::vector<int64_t> CompiledTargets();
