@@ -99,7 +99,8 @@ case "$command" in
     ;;
   tsan)
     install_missing "${PACKAGES[@]}"
-    configure build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dtools=false
+    # This build and the fuzzing one run only here, so their kernels are compiled for this CPU's target alone.
+    configure build-tsan --buildtype=debugoptimized -Db_sanitize=thread -Dtools=false -Dsimd_targets=native
     # The tests whose point is concurrency; TSan cannot see TBB's synchronization, so colconv runs its workers
     # on std::threads in this build (src/parallel.cc) and these tests keep their own TBB out of it.
     TSAN_OPTIONS=halt_on_error=1 COLCONV_TEST_SCALE=0.3 run_suite build-tsan --suite doctest \
@@ -109,6 +110,7 @@ case "$command" in
     install_missing "${PACKAGES[@]}" clang libclang-rt-14-dev
     # OpenBLAS only: clang's OpenMP (libomp) is not installed, and mixing it with libdnnl's GNU OpenMP is unsafe.
     CC=clang CXX=clang++ configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dtools=false -Dgemm=openblas \
+      -Dsimd_targets=native \
       -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_suite build-fuzz --test-args="-max_total_time=${2:-120}"
