@@ -18,12 +18,17 @@ kernels::KOrder FilterMatrix::KOrderOf(const Conv2dGeometry& g) {
   return tap_major ? kernels::KOrder::kTapMajor : kernels::KOrder::kChannelMajor;
 }
 
+bool FilterMatrix::CopiesOcMajor(const Conv2dGeometry& g, Direction direction, kernels::KOrder k_order) {
+  if (direction == Direction::kForward || g.data_format == DataFormat::kNCHW) return false;
+  if (g.filter_format == FilterFormat::kHWIO) return false;
+  // OIHW's rows are the output channels', in channel-major K order (which is also tap-major for a 1x1 filter).
+  return k_order == kernels::KOrder::kTapMajor && g.height.filter * g.width.filter > 1;
+}
+
 FilterMatrix::Storage FilterMatrix::StorageFor(const Conv2dGeometry& g, Direction direction, kernels::KOrder k_order) {
   if (g.data_format == DataFormat::kNCHW || g.filter_format == FilterFormat::kHWIO) return Storage::kAsGiven;
   if (direction == Direction::kForward) return Storage::kTapMajorCopy;
-  // OIHW's rows are the output channels', in channel-major K order (which is also tap-major for a 1x1 filter).
-  const bool oihw_order = k_order == kernels::KOrder::kChannelMajor || g.height.filter * g.width.filter == 1;
-  return oihw_order ? Storage::kAsGiven : Storage::kOcMajorCopy;
+  return CopiesOcMajor(g, direction, k_order) ? Storage::kOcMajorCopy : Storage::kAsGiven;
 }
 
 FilterMatrix::FilterMatrix(const Conv2dGeometry& g, Direction direction, kernels::TransposeFn transpose)

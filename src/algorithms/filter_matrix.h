@@ -52,6 +52,10 @@ class FilterMatrix final : public WeightsPacking {
   // An OIHW filter from its OC-major copy (a gradient written there), in parallel.
   void Unpack(const float* packed, float* oihw, int workers) const;
 
+  // Whether an OIHW filter (backprop-input) or its gradient (backprop-filter) with columns in this K order goes
+  // through an OC-major copy: OIHW's rows each reordered into the columns' tap-major order.
+  static bool CopiesOcMajor(const Conv2dGeometry& g, Direction direction, kernels::KOrder k_order);
+
  private:
   enum class Storage {
     kAsGiven,

@@ -34,8 +34,8 @@ int64_t SliceSize(int64_t total, int64_t most) {
 // channel-major columns, each pixel row built tap-major and transposed: the latter moves batch x pixels rows
 // where the former moves the output channels' rows, so it runs where those are fewer (ResNet-50's 7x7 layers).
 kernels::KOrder ColumnsOrder(Direction direction, const Conv2dGeometry& g) {
-  const bool reordered_gradient = direction == Direction::kBackpropFilter && g.data_format == DataFormat::kNHWC &&
-                                  g.filter_format == FilterFormat::kOIHW && g.height.filter * g.width.filter > 1;
+  const bool reordered_gradient = direction == Direction::kBackpropFilter &&
+                                  FilterMatrix::CopiesOcMajor(g, direction, FilterMatrix::KOrderOf(g));
   if (reordered_gradient && g.batch * g.height.output * g.width.output < g.out_channels_per_group()) {
     return kernels::KOrder::kChannelMajor;
   }
