@@ -211,6 +211,11 @@ TEST_CASE("depthwise: tall and wide filters, multipliers, dilation, TF SAME's od
       {"wide rows, stride 2", 1, 16, 7, 41, 1, 3, 3, 2, 1, Padding::kSame, none},
       {"asymmetric pads", 3, 7, 6, 9, 1, 3, 3, 1, 1, Padding::kExplicit, {1, 2, 0, 3}},
       {"pads beyond the filter", 1, 4, 3, 4, 1, 2, 2, 1, 1, Padding::kExplicit, {3, 0, 2, 4}},
+      // Pixels a multiple of 2 KB apart: NHWC forward on one-row-per-window targets (AVX2) reads them through the
+      // band (ReadsDirectly).
+      {"512 channels, stride 2", 2, 512, 9, 7, 1, 3, 3, 2, 1, Padding::kSame, none},
+      {"1024 channels, multiplier 2, dilation 2, pads beyond", 1, 1024, 6, 5, 2, 3, 3, 1, 2, Padding::kExplicit,
+       {5, 1, 2, 2}},
   };
   for (const Dw& c : cases) {
     for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
