@@ -212,10 +212,12 @@ TEST_CASE("depthwise: tall and wide filters, multipliers, dilation, TF SAME's od
       {"asymmetric pads", 3, 7, 6, 9, 1, 3, 3, 1, 1, Padding::kExplicit, {1, 2, 0, 3}},
       {"pads beyond the filter", 1, 4, 3, 4, 1, 2, 2, 1, 1, Padding::kExplicit, {3, 0, 2, 4}},
       // Pixels a multiple of 2 KB apart: NHWC forward on one-row-per-window targets (AVX2) reads them through the
-      // band (ReadsDirectly).
+      // band (ReadsDirectly); 4 KB apart, NHWC backprop-filter copies each call's rows of its channels compact.
       {"512 channels, stride 2", 2, 512, 9, 7, 1, 3, 3, 2, 1, Padding::kSame, none},
       {"1024 channels, multiplier 2, dilation 2, pads beyond", 1, 1024, 6, 5, 2, 3, 3, 1, 2, Padding::kExplicit,
        {5, 1, 2, 2}},
+      {"1024 channels, stride 2, batch 2", 2, 1024, 9, 7, 1, 3, 3, 2, 1, Padding::kSame, none},
+      {"1024 channels, 5x5 on 10 rows", 1, 1024, 10, 6, 1, 5, 5, 1, 1, Padding::kSame, none},
   };
   for (const Dw& c : cases) {
     for (DataFormat df : {DataFormat::kNHWC, DataFormat::kNCHW}) {
@@ -231,6 +233,9 @@ TEST_CASE("depthwise: tall and wide filters, multipliers, dilation, TF SAME's od
         Conv2dPlan plan;
         REQUIRE(check::PlanOf(Direction::kForward, desc, g, &plan).ok());
         CHECK_MESSAGE(plan.algorithm() == "depthwise", what);
+        REQUIRE(check::PlanOf(Direction::kBackpropFilter, desc, g, &plan).ok());
+        const bool compact = plan.description().find("rows copied compact") != std::string::npos;
+        CHECK_MESSAGE(compact == (df == DataFormat::kNHWC && c.c % 1024 == 0), what);
         CheckProblem(desc, g, what, 13);
       }
     }

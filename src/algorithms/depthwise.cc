@@ -18,6 +18,8 @@ constexpr const char* kPackedWeights = "depthwise_weights";
 constexpr const char* kScratch = "depthwise_scratch";
 constexpr const char* kPixelsIn = "depthwise_pixels_in";
 constexpr const char* kPixelsOut = "depthwise_pixels_out";
+constexpr const char* kFilterSrcRows = "depthwise_filter_src_rows";
+constexpr const char* kFilterDiffDstRows = "depthwise_filter_diff_dst_rows";
 // NHWC forward and backprop-input tasks: at least this many output pixels of up to this many channels.
 constexpr int64_t kTaskPixels = 256;
 constexpr int64_t kTaskChannels = 128;
@@ -263,9 +265,26 @@ class DwFilter final : public Executable {
       layout->BookPerWorker(kScratch, static_cast<size_t>(floats) * sizeof(float), 64, "one set of padded planes");
     }
     channels_per_task_ = nchw_ ? 1 : std::min(g_.in_channels, kFilterTaskChannels);
+    // NHWC pixels a multiple of 4 KB apart (1024 channels) put every tap a channel vector reads in one L1 set (64
+    // sets of 64 bytes): 8 lines, fewer than a kernel pass keeps in use (up to 14 taps and the gradient), so the
+    // loads evict each other. Each call's rows of the task's channels are then first copied compact:
+    // MobileNetV1's 7x7x1024 layer 1.09-1.11x in the median process, 1.6x in the fastest, on AVX2. At 512
+    // channels (two sets, 16 lines, enough) the copies cost 0.75x in the median.
+    compact_ = !nchw_ && g_.in_channels % 1024 == 0;
+    if (compact_) {
+      const int64_t rows = (kFilterRows - 1) * dw_.stride_h + (dw_.kernel_h - 1) * dw_.dilation_h + 1;
+      const int64_t src_floats = std::min(rows, dw_.in_h) * dw_.in_w * channels_per_task_;
+      const int64_t diff_dst_floats = kFilterRows * dw_.out_w * channels_per_task_ * dw_.multiplier;
+      layout->BookPerWorker(kFilterSrcRows, static_cast<size_t>(src_floats) * sizeof(float), 64,
+                            "the input rows of one call, the task's channels");
+      layout->BookPerWorker(kFilterDiffDstRows, static_cast<size_t>(diff_dst_floats) * sizeof(float), 64,
+                            "the output gradient rows of one call, the task's channels");
+    }
     set_tasks(TaskSpace({CeilDiv(g_.in_channels, channels_per_task_)}));
   }
-  std::string Describe() const override { return StrCat("of ", channels_per_task_, nchw_ ? " channel" : " channels"); }
+  std::string Describe() const override {
+    return StrCat("of ", channels_per_task_, nchw_ ? " channel" : " channels", compact_ ? ", rows copied compact" : "");
+  }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
     float* gradient = weights_.Gradient(ctx, io.diff_weights);
@@ -284,7 +303,11 @@ class DwFilter final : public Executable {
         }
         for (int64_t r = 0; r < g_.height.output; r += kFilterRows) {
           const kernels::DwTile tile{r, std::min(g_.height.output, r + kFilterRows), c.begin, c.end};
-          ctx.kernels.dw_backprop_filter_nhwc(dw_, tile, src, diff_dst, weights_.ldw(), gradient);
+          if (compact_) {
+            RunCompact(ctx, worker, tile, src, diff_dst, gradient);
+          } else {
+            ctx.kernels.dw_backprop_filter_nhwc(dw_, tile, src, diff_dst, weights_.ldw(), gradient);
+          }
         }
       }
     });
@@ -292,10 +315,37 @@ class DwFilter final : public Executable {
   }
 
  private:
+  // The tile's input rows and gradient rows, its channels only, copied to the worker's buffers: the kernel sees an
+  // image of those channels whose first row is the first the tile reaches (the padding above it, if any, stays
+  // padding), and runs the same multiply-adds in the same order.
+  void RunCompact(const RunContext& ctx, int worker, const kernels::DwTile& tile, const float* src,
+                  const float* diff_dst, float* gradient) const {
+    const int64_t channels = tile.c1 - tile.c0, m = dw_.multiplier;
+    const int64_t first = std::max<int64_t>(0, tile.row0 * dw_.stride_h - dw_.pad_top);
+    const int64_t end = std::min(dw_.in_h, (tile.row1 - 1) * dw_.stride_h - dw_.pad_top +
+                                               (dw_.kernel_h - 1) * dw_.dilation_h + 1);
+    kernels::DwGeometry g = dw_;
+    g.channels = channels;
+    g.in_h = std::max<int64_t>(0, end - first);
+    g.out_h = tile.row1 - tile.row0;
+    g.pad_top = dw_.pad_top - tile.row0 * dw_.stride_h + first;
+    float* src_rows = ctx.workspace.Get<float>(kFilterSrcRows, worker);
+    float* diff_dst_rows = ctx.workspace.Get<float>(kFilterDiffDstRows, worker);
+    for (int64_t p = 0; p < g.in_h * g.in_w; ++p) {
+      std::copy_n(src + (first * g.in_w + p) * dw_.channels + tile.c0, channels, src_rows + p * channels);
+    }
+    for (int64_t p = 0; p < g.out_h * g.out_w; ++p) {
+      std::copy_n(diff_dst + (tile.row0 * g.out_w + p) * dw_.channels * m + tile.c0 * m, channels * m,
+                  diff_dst_rows + p * channels * m);
+    }
+    const kernels::DwTile rows{0, g.out_h, 0, channels};
+    ctx.kernels.dw_backprop_filter_nhwc(g, rows, src_rows, diff_dst_rows, weights_.ldw(), gradient + tile.c0);
+  }
+
   const Conv2dGeometry& g_;
   kernels::DwGeometry dw_;
   DwWeights weights_;
-  bool nchw_ = false;
+  bool nchw_ = false, compact_ = false;
   int64_t channels_per_task_ = 1;
 };
 
