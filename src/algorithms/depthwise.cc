@@ -7,6 +7,7 @@
 #include "src/algorithms/common.h"
 #include "src/algorithms/epilogue.h"
 #include "src/algorithms/pixel_matrix.h"
+#include "src/kernels/window.h"
 #include "src/parallel.h"
 #include "src/str_cat.h"
 
@@ -272,7 +273,9 @@ class DwFilter final : public Executable {
     // channels (two sets, 16 lines, enough) the copies cost 0.75x in the median.
     compact_ = !nchw_ && g_.in_channels % 1024 == 0;
     if (compact_) {
-      const int64_t rows = (kFilterRows - 1) * dw_.stride_h + (dw_.kernel_h - 1) * dw_.dilation_h + 1;
+      // The input rows a call's output rows reach, from its first row's first tap to its last row's last.
+      const int64_t rows =
+          kernels::TapInput<int64_t>(kFilterRows - 1, dw_.stride_h, 0, dw_.kernel_h - 1, dw_.dilation_h) + 1;
       const int64_t src_floats = std::min(rows, dw_.in_h) * dw_.in_w * channels_per_task_;
       const int64_t diff_dst_floats = kFilterRows * dw_.out_w * channels_per_task_ * dw_.multiplier;
       layout->BookPerWorker(kFilterSrcRows, static_cast<size_t>(src_floats) * sizeof(float), 64,
@@ -283,7 +286,8 @@ class DwFilter final : public Executable {
     set_tasks(TaskSpace({CeilDiv(g_.in_channels, channels_per_task_)}));
   }
   std::string Describe() const override {
-    return StrCat("of ", channels_per_task_, nchw_ ? " channel" : " channels", compact_ ? ", rows copied compact" : "");
+    const char* rows = compact_ ? ", rows copied compact" : "";
+    return StrCat("of ", channels_per_task_, nchw_ ? " channel" : " channels", rows);
   }
 
   void Run(const RunContext& ctx, const Operands& io) const override {
@@ -321,9 +325,9 @@ class DwFilter final : public Executable {
   void RunCompact(const RunContext& ctx, int worker, const kernels::DwTile& tile, const float* src,
                   const float* diff_dst, float* gradient) const {
     const int64_t channels = tile.c1 - tile.c0, m = dw_.multiplier;
-    const int64_t first = std::max<int64_t>(0, tile.row0 * dw_.stride_h - dw_.pad_top);
-    const int64_t end = std::min(dw_.in_h, (tile.row1 - 1) * dw_.stride_h - dw_.pad_top +
-                                               (dw_.kernel_h - 1) * dw_.dilation_h + 1);
+    const int64_t s = dw_.stride_h, pad = dw_.pad_top, last_tap = dw_.kernel_h - 1, d = dw_.dilation_h;
+    const int64_t first = std::max<int64_t>(0, kernels::TapInput(tile.row0, s, pad, 0, d));
+    const int64_t end = std::min(dw_.in_h, kernels::TapInput(tile.row1 - 1, s, pad, last_tap, d) + 1);
     kernels::DwGeometry g = dw_;
     g.channels = channels;
     g.in_h = std::max<int64_t>(0, end - first);
