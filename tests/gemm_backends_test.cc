@@ -130,8 +130,10 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
                         // depthwise, NHWC and NCHW (multiplier 2)
                         {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 24, 19, 21, 24, 3, 24, "depthwise"},
                         {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 12, 17, 23, 24, 5, 12, "depthwise"},
-                        // thin NHWC groups (4 channels each) and a three-channel stem
+                        // thin NHWC groups (4 channels each), a 1-channel image (backprop-input in reduce mode)
+                        // and a three-channel stem
                         {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 32, 15, 18, 32, 3, 8, "direct_nhwc"},
+                        {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 1, 64, 40, 64, 3, 1, "direct_nhwc"},
                         {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 3, 21, 19, 32, 3, 1, "direct_nhwc", "im2col_gemm"}};
   for (const std::string& backend : GemmBackends()) {
     for (const Case& c : cases) {

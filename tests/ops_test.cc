@@ -18,6 +18,7 @@
 #include "colconv/colconv.h"
 #include "colconv/conv2d.h"
 #include "src/cpu_info.h"
+#include "src/kernels/kernels.h"
 #include "src/layout.h"
 #include "src/reference/reference.h"
 #include "src/shape.h"
@@ -261,8 +262,10 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
   // Nor thin NHWC groups that direct_nhwc takes on every target: a three-channel stem, 16 channels per group
   // (whole vectors), 4 per group (spread over a vector where it is longer), 8 and 24 (half vectors on AVX-512),
   // and 12 groups of 8 (calls of 8 groups over one band, then 4), at strides 1 and 2; both filter layouts, one
-  // image (each task packs its own groups' weights) and two (the filter packed once, for every task).
-  const int64_t thin_groups[][3] = {{1, 3, 32}, {2, 32, 32}, {8, 32, 32}, {4, 32, 32}, {2, 48, 48}, {12, 96, 96}};
+  // image (each task packs its own groups' weights) and two (the filter packed once, for every task). Reduce mode
+  // (src/kernels/direct.h): a 1-channel image's backprop-input (64 outputs) and two groups of one output each.
+  const int64_t thin_groups[][3] = {{1, 3, 32},  {2, 32, 32}, {8, 32, 32}, {4, 32, 32},
+                                    {2, 48, 48}, {12, 96, 96}, {1, 1, 64}, {2, 32, 2}};
   for (int64_t stride : {1, 2}) {
     for (const auto& [groups, c, outputs] : thin_groups) {
       for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
@@ -280,7 +283,7 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
     }
   }
   std::map<std::string, int> ran;
-  int staged = 0;
+  int staged = 0, reduced = 0;
   for (const test::Problem& p : problems) {
     for (Direction d : kDirections) {
       for (const std::string& algorithm : Algorithms()) {
@@ -295,17 +298,21 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
         }
         ++ran[algorithm];
         staged += plan.description().find("each task packing its weights") != std::string::npos ? 1 : 0;
+        reduced += plan.description().find("vectors over their input channels") != std::string::npos ? 1 : 0;
         const Run r = Prepare(d, p.desc, p.geometry, rng(), options);
         CHECK_MESSAGE(CompareAll(d, p.geometry, r, RunGuarded(r), p.Describe() + " " + OpName(d) + " via " + r.plan.description()) == 0,
                       p.Describe());
       }
     }
   }
-  // The grid reaches every algorithm but the extreme-offset reference, and direct_nhwc's tasks that pack weights.
+  // The grid reaches every algorithm but the extreme-offset reference, direct_nhwc's tasks that pack weights, and
+  // its reduce mode where vectors have lanes to reduce (2 problems x strides 1, 2 x 2 filter layouts x 2 batches;
+  // forward and backprop-input).
   for (const std::string& algorithm : Algorithms()) {
     if (algorithm != "reference") CHECK_MESSAGE(ran[algorithm] > 0, algorithm);
   }
   CHECK(staged > 0);
+  if (kernels::ChooseKernels().lanes > 1) CHECK(reduced == 16);
 }
 
 TEST_CASE("forcing an algorithm: unknown names and algorithms that do not apply are clear errors") {

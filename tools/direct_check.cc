@@ -20,12 +20,14 @@ class DirectGridBuilder {
   int64_t Pick(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng_() % static_cast<uint64_t>(hi - lo + 1)); }
 
   // `opg` output channels per group: whole vectors or halves (broadcast), or a fraction of one (spread); the groups
-  // a spread tile covers come in whole vectors.
-  void Add(int64_t opg, int64_t cpg, int64_t kh, int64_t kw, int64_t s, int64_t d, int64_t out_w, bool same) {
+  // a spread tile covers come in whole vectors. With `reduce`, one output channel per group and cpg vectors of
+  // input channels (reduce mode, whose weights have ldw 1).
+  void Add(int64_t opg, int64_t cpg, int64_t kh, int64_t kw, int64_t s, int64_t d, int64_t out_w, bool same,
+           bool reduce = false) {
     DirectCase c;
     DirectGeometry& g = c.g;
-    g.opg = opg;
-    g.cpg = opg < lanes_ ? std::min(cpg, opg) : cpg;
+    g.opg = reduce ? 1 : opg;
+    g.cpg = reduce ? cpg * lanes_ : opg < lanes_ ? std::min(cpg, opg) : cpg;
     const int64_t per_tile = kernels::DirectGroupsPerTile(g, lanes_);
     const int64_t groups = per_tile * Pick(1, 3);
     g.in_channels = groups * g.cpg, g.out_channels = groups * g.opg;
@@ -49,7 +51,9 @@ class DirectGridBuilder {
     c.tile = {r0, Pick(r0 + 1, g.out_h), per_tile * first, Pick(1, groups / per_tile - first)};
     // Tiles side by side in rows of ldw (HWIO's own layout), or one block after another (a packed copy).
     const int64_t width = per_tile * g.opg, rows = kh * kw * g.cpg, gap = Pick(0, 1) == 0 ? 0 : Pick(1, 5);
-    if (Pick(0, 1) == 0) {
+    if (reduce) {
+      c.ldw = 1, c.weights_step = rows + gap;
+    } else if (Pick(0, 1) == 0) {
       c.ldw = c.tile.tiles * width + gap, c.weights_step = width;
     } else {
       c.ldw = width + gap, c.weights_step = rows * c.ldw + Pick(0, 3);
@@ -77,9 +81,9 @@ std::string DirectCase::Describe() const {
 std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   std::vector<DirectCase> cases;
   DirectGridBuilder b(lanes, &cases);
-  const bool can_spread = lanes > 1;
-  // Every register tile of output vectors, half vectors (targets of 16 lanes), and spread over 2 and 4 groups, at
-  // every tile-edge width.
+  const bool many_lanes = lanes > 1;
+  // Every register tile of output vectors, half vectors (targets of 16 lanes), spread over 2 and 4 groups, and
+  // reduce mode over 1 and 2 vectors of input channels, at every tile-edge width.
   const int64_t n = static_cast<int64_t>(lanes);
   auto part = [&](int64_t k) { return std::max<int64_t>(1, n / k); };  // a spread group's outputs
   for (int64_t out_w : {1, 7, 8, 9, 14, 15, 16, 17, 21, 28, 33}) {
@@ -87,27 +91,31 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
     if (n >= 16) {
       for (int64_t halves : {1, 3, 5}) b.Add(halves * n / 2, b.Pick(1, 9), 3, 3, 1 + out_w % 2, 1, out_w, true);
     }
-    if (can_spread) {
+    if (many_lanes) {
       for (int64_t spread : {2, 4}) b.Add(part(spread), b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
+      for (int64_t vectors : {1, 2}) b.Add(1, vectors, 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0, true);
     }
   }
-  // Every kernel shape at every stride and dilation, in both modes.
+  // Every kernel shape at every stride and dilation, in every mode.
   const int64_t kernel_shapes[][2] = {{1, 1}, {3, 3}, {5, 5}, {7, 7}, {1, 10}, {2, 3}};
   for (const auto& k : kernel_shapes)
     for (int64_t s = 1; s <= 3; ++s)
       for (int64_t d = 1; d <= 2; ++d) {
         b.Add(b.Pick(1, 3) * n, b.Pick(1, 4), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
-        if (can_spread) b.Add(part(2), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
-        if (can_spread) b.Add(part(4), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
+        if (many_lanes) b.Add(part(2), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
+        if (many_lanes) b.Add(part(4), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
+        if (many_lanes) b.Add(1, b.Pick(1, 3), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0, true);
       }
-  // A stem's three input channels, and random mixtures.
+  // A stem's three input channels, a 1-channel image's backprop-input (64 input channels, one output), and random
+  // mixtures.
   b.Add(2 * n, 3, 3, 3, 2, 1, 12, true);
+  if (many_lanes) b.Add(1, std::max<int64_t>(1, 64 / n), 3, 3, 1, 1, 33, true, true);
   // Groups of many input channels, a K of hundreds (ResNet-50's 64-channel 3x3 layer, RegNet's 56-channel groups).
   b.Add(4 * n, 64, 3, 3, 1, 1, 14, true);
   if (n >= 16) b.Add(7 * n / 2, 56, 3, 3, 2, 1, 7, true);
   const int random_cases = std::max(10, static_cast<int>(120 * scale));
   for (int i = 0; i < random_cases; ++i) {
-    const bool spread = can_spread && b.Pick(0, 1) == 0;
+    const bool spread = many_lanes && b.Pick(0, 1) == 0;
     b.Add(spread ? part(2 * b.Pick(1, 2)) : b.Pick(1, 4) * n, b.Pick(1, 9), b.Pick(1, 5), b.Pick(1, 5), b.Pick(1, 3),
           b.Pick(1, 2), b.Pick(1, 40), b.Pick(0, 1) == 0);
   }
@@ -144,6 +152,7 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
       },
       failures);
 
+  if (kernels::DirectReduces(g, lanes)) return;  // forward only (direct.h)
   // Backprop-filter continuing from random sums, and from zero over NaN (which must not be read).
   for (const bool accumulate : {true, false}) {
     call.what = StrCat(table.target_name, " direct backprop-filter NHWC ", accumulate ? "accumulating " : "",

@@ -55,7 +55,7 @@ struct TileChunks {
     const int64_t groups_per_tile = kernels::DirectGroupsPerTile(pass, lanes);
     tiles = groups / groups_per_tile;
     // A spread band's pixel is whole vectors already, each input value as one.
-    if (kernels::DirectBroadcasts(pass, lanes)) per_call = std::min(tiles, CeilDiv(kBandChannels, pass.cpg));
+    if (kernels::DirectBandOf(pass, 1, 1, lanes).depth == 1) per_call = std::min(tiles, CeilDiv(kBandChannels, pass.cpg));
     calls = CeilDiv(tiles, per_call);
   }
   // The tiles of call `call`: [first, first + count).
@@ -353,6 +353,7 @@ class DirectProduct final : public Executable {
                  forward_ ? DirectWeights::Use::kForward : DirectWeights::Use::kBackpropInput, p.kernels.transpose),
         epilogue_(p.post_ops) {
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
+    reduces_ = kernels::DirectReduces(passes_[0].g, lanes);
     // A pass row makes phase_rows_ rows of the result, each result_w_ pixels wide.
     phase_rows_ = forward_ ? 1 : g_.height.stride;
     result_h_ = forward_ ? g_.height.output : g_.height.input;
@@ -387,8 +388,9 @@ class DirectProduct final : public Executable {
     set_tasks(TaskSpace({g_.batch, row_blocks.blocks, chunks_.calls}));
   }
   std::string Describe() const override {
+    const char* groups = reduces_ ? "groups of one output, vectors over their input channels" : "groups";
     return StrCat("of ", rows_per_task_, " rows x ",
-                  groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
+                  groups_per_tile_ == 1 ? groups : StrCat("vectors of ", groups_per_tile_, " groups"),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
                   staged_ ? ", each task packing its weights" : "", nchw_ ? ", image by image on NHWC copies" : "",
                   forward_ ? ""
@@ -459,7 +461,7 @@ class DirectProduct final : public Executable {
   TileChunks chunks_;
   DirectWeights weights_;
   Epilogue epilogue_;
-  bool staged_ = false;
+  bool reduces_ = false, staged_ = false;
   int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
   int64_t in_image_ = 0, out_image_ = 0;  // floats of one image's input and result
 };
@@ -616,9 +618,15 @@ class DirectNhwc final : public Algorithm {
     if (passes.empty()) return StrCat("backprop-input runs as forward passes over the stride's phases, and ", no_pass);
     // The vectors run over a pass's output channels: the problem's, or for backprop-input its input channels.
     const kernels::DirectGeometry& pass = passes[0].g;
-    if (!kernels::DirectBroadcasts(pass, lanes) && !kernels::DirectSpreads(pass, lanes)) {
+    const bool reduces = kernels::DirectReduces(pass, lanes);
+    if (!kernels::DirectBroadcasts(pass, lanes) && !kernels::DirectSpreads(pass, lanes) && !reduces) {
       return StrCat("the pass's ", pass.opg, " output channels per group (", pass.cpg,
-                    " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them");
+                    " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them, nor is it ",
+                    "one output of whole vectors of input channels");
+    }
+    if (reduces && filter) {
+      return StrCat("backprop-filter's kernels run vectors over output channels, and there is one per group (",
+                    pass.cpg, " input)");
     }
     // A GEMM that is not thin runs direct only where an image splits into tasks as the GEMM path's do, so that two
     // threads still share it. Backprop-filter's tasks are tiles of groups, or parts of the rows; the others' tiles

@@ -1,13 +1,17 @@
 // The contract of the direct NHWC kernels for thin convolutions: groups whose GEMM would be thin (few output
-// channels per group, or a short K). Vectors run over output channels, in one of two modes:
+// channels per group, or a short K). Vectors run over output channels in two modes, over input channels in a third:
 // - broadcast (output channels per group a multiple of the vector length): a vector holds one group's outputs and
 //   each input value is broadcast across them, for a register tile of pixels x output vectors;
 // - spread (the vector length a multiple of the output channels per group, ResNeXt's 4 or 8 per group): a vector
 //   holds the outputs of lanes / opg whole groups, and the band holds, per pixel and input channel of a group, a
-//   vector whose lane o carries that channel of o's own group, so a multiply-add still serves every lane.
+//   vector whose lane o carries that channel of o's own group, so a multiply-add still serves every lane;
+// - reduce (forward only; one output channel per group, its input channels whole vectors: backprop-input of a
+//   1-channel image, whose pass has 64 "input" channels and one output): a vector holds input channels, lane l
+//   sums the products of channels l, l + lanes, ... in a register tile of pixels, and the lanes are added at the
+//   end by halves (lane i + lane i + lanes / 2, and so on down to one), reading the weights with ldw 1.
 //
-// Every sum has a documented order, one output element per lane, so each Highway target equals a scalar emulation
-// (src/reference/direct.cc) that uses the target's multiply-add (fused where it has FMA).
+// Every sum has a documented order (in reduce mode, its lanes' order), so each Highway target equals a scalar
+// emulation (src/reference/direct.cc) that uses the target's multiply-add (fused where it has FMA).
 //
 // A tile's weights are W[(tap * cpg + ic) * ldw + j], tap = kh * kernel_w + kw, j the output channel counted from
 // the tile's first: HWIO's own layout from the tile's column (ldw = output channels), or a packed block. One call
@@ -58,9 +62,12 @@ inline bool DirectSpreads(const DirectGeometry& g, int64_t lanes) {
   // A spread vector's input channels are one load (cpg <= opg) covering whole groups of whole vectors.
   return g.opg < lanes && lanes % g.opg == 0 && g.cpg <= g.opg && g.out_channels % lanes == 0;
 }
+inline bool DirectReduces(const DirectGeometry& g, int64_t lanes) {
+  return !DirectBroadcasts(g, lanes) && !DirectSpreads(g, lanes) && g.opg == 1 && g.cpg % lanes == 0;
+}
 // Groups one tile covers: one, or a vector's worth in spread mode.
 inline int64_t DirectGroupsPerTile(const DirectGeometry& g, int64_t lanes) {
-  return DirectBroadcasts(g, lanes) ? 1 : lanes / g.opg;
+  return DirectBroadcasts(g, lanes) || DirectReduces(g, lanes) ? 1 : lanes / g.opg;
 }
 
 // Output pixels x output vectors per register tile at most: 16 accumulators on targets with 32 vector registers
@@ -70,10 +77,10 @@ constexpr int64_t kDirectPixels = 16;
 // The band both kernels read: the input channels of a call's tiles in the rows they reach, zero-padded (input rows
 // from row0 * stride_h - pad_top, columns from -pad_left, enough for the output row rounded up to whole tiles).
 // Element (r, q, k, ic), input channel ic of tile k, at (r * width + q) * pixel + (k * cpg + ic) * depth, where
-// depth is 1 when the kernels broadcast and the vector length when they spread (each element then a vector over
-// the tile's groups). One band serves several tiles because it is built from whole runs of a pixel's channels:
-// one group's 8 channels alone make a strided gather of 32 bytes per pixel (a third of the time of ResNeXt's
-// stride-2 layer, found with perf).
+// depth is the vector length when the kernels spread (each element then a vector over the tile's groups), else 1.
+// One band serves several tiles because it is built from whole runs of a pixel's channels: one group's 8 channels
+// alone make a strided gather of 32 bytes per pixel (a third of the time of ResNeXt's stride-2 layer, found with
+// perf).
 struct DirectBand {
   int64_t rows = 0, width = 0, depth = 1, pixel = 0;
   int64_t floats() const { return rows * width * pixel; }
@@ -81,7 +88,7 @@ struct DirectBand {
 inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64_t tiles, int64_t lanes) {
   const int64_t eff_h = (g.kernel_h - 1) * g.dilation_h + 1, eff_w = (g.kernel_w - 1) * g.dilation_w + 1;
   const int64_t out_width = (g.out_w + kDirectPixels - 1) / kDirectPixels * kDirectPixels;
-  const int64_t depth = DirectBroadcasts(g, lanes) ? 1 : lanes;
+  const int64_t depth = DirectBroadcasts(g, lanes) || DirectReduces(g, lanes) ? 1 : lanes;
   return {(tile_rows - 1) * g.stride_h + eff_h, (out_width - 1) * g.stride_w + eff_w, depth, tiles * g.cpg * depth};
 }
 
@@ -89,13 +96,13 @@ inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64
 // src x weights, skipping the filter rows that fall in the padding and adding the padding columns' zero products
 // (neither changes a sum of finite weights, which starts from +0 and so is never -0). Writes exactly the
 // tiles' rows of their groups' output channels; `scratch` holds DirectBandOf(g, rows, tiles, lanes).floats()
-// floats. Runs when DirectBroadcasts or DirectSpreads.
+// floats. Runs when DirectBroadcasts, DirectSpreads or DirectReduces.
 using DirectForwardFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src, const float* weights,
                                  int64_t ldw, int64_t weights_step, float* dst, float* scratch);
 // Backprop-filter: sums into diff_weights (the weights' layout), per element, the tile's output pixels' products
 // in row, then column order (the padding's zero products included), continuing from the value already there when
 // `accumulate`, else from zero without reading it (a separate pass of zeros over a 1.2 MB gradient was a fifth of
-// ResNeXt's 7x7 layer's time).
+// ResNeXt's 7x7 layer's time). Runs when DirectBroadcasts or DirectSpreads.
 using DirectBackpropFilterFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src,
                                         const float* diff_dst, int64_t ldw, int64_t weights_step,
                                         float* diff_weights, bool accumulate, float* scratch);

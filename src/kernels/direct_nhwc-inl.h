@@ -2,7 +2,8 @@
 // every sum). Both copy the group's input rows into a zero-padded band first (spread: one vector per input value,
 // permuted so each lane holds its own group's channel), so no loop checks bounds, then:
 // forward keeps a tile of T pixels x V output vectors in registers (T x V = 8 accumulators, enough to hide the
-// multiply-add latency), broadcasting each input value of a tap across the tile's output vectors; backprop-filter
+// multiply-add latency), broadcasting each input value of a tap across the tile's output vectors (reduce mode:
+// T pixels of one output, each a vector over input channels, its lanes added at the end); backprop-filter
 // keeps up to 16 weights' worth of accumulators per pass and walks the pixels once per pass.
 
 #if defined(COLCONV_SRC_KERNELS_DIRECT_NHWC_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -188,38 +189,46 @@ inline int64_t TiledPixels(int64_t width, int64_t tile) {
   return ow0 < width ? ow0 + tile / 2 : ow0;
 }
 
-template <int T, int V, bool kSpread, class D>
-HWY_INLINE void DirectForwardTiles(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
-                                   const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst,
-                                   int64_t o) {
+// Calls tile(size, rows, row, oh, ow0) for each tile of `size` pixels (a std::integral_constant: T, or a half tile
+// for a short end, 56 columns computing 56, not 64: 10% faster on ResNeXt's 56-wide layers) of the tile's output
+// rows, row the band row under oh's first filter row, rows the filter rows inside the image.
+template <int T, class Tile>
+HWY_INLINE void ForEachPixelTileOf(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                   const float* band, const Tile& tile) {
   constexpr int64_t kHalf = T / 2;
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
     const float* row = band + (oh - t.row0) * g.stride_h * b.width * b.pixel;
     // Filter rows in the padding add only zero products: skipped (a 7x7 image's 3x3 filter does 19 of 21 rows).
     const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
     int64_t ow0 = 0;
-    for (; ow0 + kHalf < g.out_w; ow0 += T) {
-      DirectPixelTile<T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
-    }
-    // A short end in a half tile: 56 columns compute 56, not 64 (10% faster on ResNeXt's 56-wide layers).
-    if (ow0 < g.out_w) DirectPixelTile<T / 2, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+    for (; ow0 + kHalf < g.out_w; ow0 += T) tile(std::integral_constant<int, T>(), rows, row, oh, ow0);
+    if (ow0 < g.out_w) tile(std::integral_constant<int, T / 2>(), rows, row, oh, ow0);
   }
+}
+
+// As ForEachPixelTileOf, in tiles of T pixels or 7/8 that: rows of a multiple of 7 pixels (every layer of a
+// 224-pixel image: 112, 56, 28, 14, 7) fill tiles of 7 or 14 exactly, where tiles of 8 or 16 compute 8 pixels for
+// 7 (ResNeXt's 14- and 7-wide layers 1.1x faster).
+template <int T, class Tile>
+HWY_INLINE void ForEachPixelTile(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                 const float* band, const Tile& tile) {
+  if constexpr (T % 8 == 0) {
+    constexpr int kSevenths = T / 8 * 7;
+    if (TiledPixels(g.out_w, kSevenths) < TiledPixels(g.out_w, T)) {
+      return ForEachPixelTileOf<kSevenths>(g, t, b, band, tile);
+    }
+  }
+  ForEachPixelTileOf<T>(g, t, b, band, tile);
 }
 
 template <int V, bool kSpread, class D>
 HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                   const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o) {
   constexpr int T = (HWY_MAX_BYTES >= 64 ? 16 : 8) / V;  // accumulators (direct.h)
-  if constexpr (T % 8 == 0) {
-    // Rows of a multiple of 7 pixels (every layer of a 224-pixel image: 112, 56, 28, 14, 7) fill tiles of 7/8 the
-    // size exactly, where tiles of 8 or 16 compute 8 pixels for 7 (ResNeXt's 14- and 7-wide layers 1.1x faster).
-    constexpr int kSevenths = T / 8 * 7;
-    if (TiledPixels(g.out_w, kSevenths) < TiledPixels(g.out_w, T)) {
-      DirectForwardTiles<kSevenths, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
-      return;
-    }
-  }
-  DirectForwardTiles<T, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
+  ForEachPixelTile<T>(
+      g, t, b, band, [&](auto size, TapRange rows, const float* row, int64_t oh, int64_t ow0) COLCONV_INLINE_LAMBDA {
+        DirectPixelTile<decltype(size)::value, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+      });
 }
 
 // One tile's groups in broadcast mode, over vectors of d from output channel o0: four, two or one at a time.
@@ -244,6 +253,62 @@ HWY_INLINE void DirectForwardVectors(D d, const DirectGeometry& g, const DirectT
   }
 }
 
+// The lanes of v added by halves (direct.h): lane i + lane i + half, down to one lane.
+template <class D>
+HWY_INLINE float SumByHalves(D d, hn::Vec<D> v) {
+#if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR  // a length known only at run time, or one lane: in memory
+  HWY_ALIGN float lanes[HWY_MAX_BYTES / sizeof(float)];
+  hn::Store(v, d, lanes);
+  for (size_t half = hn::Lanes(d) / 2; half > 0; half /= 2) {
+    for (size_t i = 0; i < half; ++i) lanes[i] += lanes[i + half];
+  }
+  return lanes[0];
+#else
+  if constexpr (hn::MaxLanes(d) == 1) {
+    return hn::GetLane(v);
+  } else {
+    const hn::Half<D> dh;
+    return SumByHalves(dh, hn::Add(hn::LowerHalf(dh, v), hn::UpperHalf(dh, v)));
+  }
+#endif
+}
+
+// Reduce mode (direct.h): T output pixels of row oh from column ow0, of output channel o, stored up to the row's
+// end. Lane l of pixel p's accumulator sums over the filter rows inside the image, the columns ascending and,
+// within a tap, the input channels l, l + lanes, ... ascending; the weights are W[tap * cpg + ic].
+template <int T, class D>
+HWY_INLINE void DirectReducePixelTile(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows,
+                                      const float* row, const float* HWY_RESTRICT w, float* HWY_RESTRICT dst,
+                                      int64_t o, int64_t oh, int64_t ow0) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), step = g.stride_w * b.pixel;
+  hn::Vec<D> acc[T];
+  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA { acc[p] = hn::Zero(d); });
+  const float* at = row + ow0 * step;
+  // A filter row's taps x input channels are one run in the band and the weights when one tile makes the band's
+  // pixel and the filter is not dilated (as DirectPixels).
+  const bool row_run = g.dilation_w == 1 && b.pixel == g.cpg;
+  const int64_t columns = row_run ? 1 : g.kernel_w, run = row_run ? g.kernel_w * g.cpg : g.cpg;
+  for (int64_t kh = rows.lo; kh < rows.hi; ++kh) {
+    for (int64_t kw = 0; kw < columns; ++kw) {
+      const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel;
+      const float* wt = w + (kh * g.kernel_w + kw) * g.cpg;
+      for (int64_t i = 0; i < run; i += n) {
+        const auto wv = hn::LoadU(d, wt + i);
+        const float* xp = x + i;
+        Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+          acc[p] = hn::MulAdd(hn::LoadU(d, xp), wv, acc[p]);
+          xp += step;
+        });
+      }
+    }
+  }
+  const int64_t pixels = std::min(static_cast<int64_t>(T), g.out_w - ow0);
+  float* out = dst + oh * g.out_row + ow0 * g.out_pixel + o;
+  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+    if (p < pixels) out[p * g.out_pixel] = SumByHalves(d, acc[p]);
+  });
+}
+
 HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const DirectTile& tile,
                                     const float* HWY_RESTRICT src, const float* HWY_RESTRICT weights, int64_t ldw,
                                     int64_t weights_step, float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
@@ -259,7 +324,16 @@ HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const Direct
         DirectForwardRows<1, true>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       },
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) COLCONV_INLINE_LAMBDA {
-        DirectForwardVectors(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
+        const float* w = weights + k * weights_step;
+        if (!DirectReduces(g, static_cast<int64_t>(hn::Lanes(d)))) {
+          return DirectForwardVectors(d, g, t, b, band, w, ldw, dst, o0);
+        }
+        constexpr int kPixels = HWY_MAX_BYTES >= 64 ? 16 : 8;  // accumulators, as broadcast mode's
+        ForEachPixelTile<kPixels>(
+            g, t, b, band,
+            [&](auto size, TapRange rows, const float* row, int64_t oh, int64_t ow0) COLCONV_INLINE_LAMBDA {
+              DirectReducePixelTile<decltype(size)::value>(d, g, b, rows, row, w, dst, o0, oh, ow0);
+            });
       });
 }
 

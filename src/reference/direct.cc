@@ -1,5 +1,7 @@
 #include "src/reference/direct.h"
 
+#include <vector>
+
 #include "src/kernels/window.h"
 #include "src/reference/mul_add.h"
 
@@ -18,6 +20,26 @@ float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow,
   return inside ? src[(ih * g.in_w + iw) * g.in_channels + c] : 0.0f;
 }
 
+// Reduce mode (src/kernels/direct.h): output o of pixel (oh, ow) as lanes partial sums, then added by halves.
+float ReducedOutput(const DirectGeometry& g, const float* src, const float* w, int64_t oh, int64_t ow, int64_t o,
+                    bool fused, int64_t lanes) {
+  const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+  std::vector<float> sums(static_cast<size_t>(lanes), 0.0f);
+  for (int64_t l = 0; l < lanes; ++l) {
+    float& acc = sums[static_cast<size_t>(l)];
+    for (int64_t kh = rows.lo; kh < rows.hi; ++kh)
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw)
+        for (int64_t ic = l; ic < g.cpg; ic += lanes) {
+          const float x = InputAt(g, src, oh, ow, kh, kw, o * g.cpg + ic);
+          acc = MulAdd(x, w[(kh * g.kernel_w + kw) * g.cpg + ic], acc, fused);
+        }
+  }
+  for (size_t half = sums.size() / 2; half > 0; half /= 2) {
+    for (size_t i = 0; i < half; ++i) sums[i] += sums[i + half];
+  }
+  return sums[0];
+}
+
 }  // namespace
 
 void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, const float* src, const float* weights,
@@ -29,6 +51,10 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
       for (int64_t o = o0; o < o1; ++o) {
         const float* w = weights + (o - o0) / width * weights_step;
         const int64_t j = (o - o0) % width;
+        if (kernels::DirectReduces(g, lanes)) {
+          dst[oh * g.out_row + ow * g.out_pixel + o] = ReducedOutput(g, src, w, oh, ow, o, fused, lanes);
+          continue;
+        }
         float acc = 0.0f;
         for (int64_t kh = rows.lo; kh < rows.hi; ++kh)
           for (int64_t kw = 0; kw < g.kernel_w; ++kw)
