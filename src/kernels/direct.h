@@ -8,7 +8,9 @@
 // - reduce (forward only; one output channel per group, its input channels whole vectors: backprop-input of a
 //   1-channel image, whose pass has 64 "input" channels and one output): a vector holds input channels, lane l
 //   sums the products of channels l, l + lanes, ... in a register tile of pixels, and the lanes are added at the
-//   end by halves (lane i + lane i + lanes / 2, and so on down to one), reading the weights with ldw 1.
+//   end by halves (lane i + lane i + lanes / 2, and so on down to one), reading the weights with ldw 1. It reads
+//   src where it is, without a band, and skips the padding columns' taps as well as its rows': the band copy was
+//   two thirds of a 1-channel U-Net layer's backprop-input (perf), its 16 MB diff_dst read from memory twice.
 //
 // Every sum has a documented order (in reduce mode, its lanes' order), so each Highway target equals a scalar
 // emulation (src/reference/direct.cc) that uses the target's multiply-add (fused where it has FMA).
@@ -86,17 +88,18 @@ struct DirectBand {
   int64_t floats() const { return rows * width * pixel; }
 };
 inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64_t tiles, int64_t lanes) {
+  if (DirectReduces(g, lanes)) return {0, 0, 1, 0};  // none
   const int64_t eff_h = (g.kernel_h - 1) * g.dilation_h + 1, eff_w = (g.kernel_w - 1) * g.dilation_w + 1;
   const int64_t out_width = (g.out_w + kDirectPixels - 1) / kDirectPixels * kDirectPixels;
-  const int64_t depth = DirectBroadcasts(g, lanes) || DirectReduces(g, lanes) ? 1 : lanes;
+  const int64_t depth = DirectBroadcasts(g, lanes) ? 1 : lanes;
   return {(tile_rows - 1) * g.stride_h + eff_h, (out_width - 1) * g.stride_w + eff_w, depth, tiles * g.cpg * depth};
 }
 
 // Forward: dst = sum over taps (kh, then kw ascending) and, within each, the group's input channels (ascending) of
 // src x weights, skipping the filter rows that fall in the padding and adding the padding columns' zero products
-// (neither changes a sum of finite weights, which starts from +0 and so is never -0). Writes exactly the
-// tiles' rows of their groups' output channels; `scratch` holds DirectBandOf(g, rows, tiles, lanes).floats()
-// floats. Runs when DirectBroadcasts, DirectSpreads or DirectReduces.
+// (reduce mode skips those too; neither changes a sum of finite weights, which starts from +0 and so is never
+// -0). Writes exactly the tiles' rows of their groups' output channels; `scratch` holds DirectBandOf(g, rows,
+// tiles, lanes).floats() floats. Runs when DirectBroadcasts, DirectSpreads or DirectReduces.
 using DirectForwardFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src, const float* weights,
                                  int64_t ldw, int64_t weights_step, float* dst, float* scratch);
 // Backprop-filter: sums into diff_weights (the weights' layout), per element, the tile's output pixels' products

@@ -1,6 +1,6 @@
 // Direct NHWC kernels for thin convolutions, every Highway target (see direct.h for the contract and the order of
 // every sum). Both copy the group's input rows into a zero-padded band first (spread: one vector per input value,
-// permuted so each lane holds its own group's channel), so no loop checks bounds, then:
+// permuted so each lane holds its own group's channel; reduce mode reads src directly), so no loop checks bounds:
 // forward keeps a tile of T pixels x V output vectors in registers (T x V = 8 accumulators, enough to hide the
 // multiply-add latency), broadcasting each input value of a tap across the tile's output vectors (reduce mode:
 // T pixels of one output, each a vector over input channels, its lanes added at the end); backprop-filter
@@ -189,46 +189,38 @@ inline int64_t TiledPixels(int64_t width, int64_t tile) {
   return ow0 < width ? ow0 + tile / 2 : ow0;
 }
 
-// Calls tile(size, rows, row, oh, ow0) for each tile of `size` pixels (a std::integral_constant: T, or a half tile
-// for a short end, 56 columns computing 56, not 64: 10% faster on ResNeXt's 56-wide layers) of the tile's output
-// rows, row the band row under oh's first filter row, rows the filter rows inside the image.
-template <int T, class Tile>
-HWY_INLINE void ForEachPixelTileOf(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
-                                   const float* band, const Tile& tile) {
+template <int T, int V, bool kSpread, class D>
+HWY_INLINE void DirectForwardTiles(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                   const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst,
+                                   int64_t o) {
   constexpr int64_t kHalf = T / 2;
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
     const float* row = band + (oh - t.row0) * g.stride_h * b.width * b.pixel;
     // Filter rows in the padding add only zero products: skipped (a 7x7 image's 3x3 filter does 19 of 21 rows).
     const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
     int64_t ow0 = 0;
-    for (; ow0 + kHalf < g.out_w; ow0 += T) tile(std::integral_constant<int, T>(), rows, row, oh, ow0);
-    if (ow0 < g.out_w) tile(std::integral_constant<int, T / 2>(), rows, row, oh, ow0);
-  }
-}
-
-// As ForEachPixelTileOf, in tiles of T pixels or 7/8 that: rows of a multiple of 7 pixels (every layer of a
-// 224-pixel image: 112, 56, 28, 14, 7) fill tiles of 7 or 14 exactly, where tiles of 8 or 16 compute 8 pixels for
-// 7 (ResNeXt's 14- and 7-wide layers 1.1x faster).
-template <int T, class Tile>
-HWY_INLINE void ForEachPixelTile(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
-                                 const float* band, const Tile& tile) {
-  if constexpr (T % 8 == 0) {
-    constexpr int kSevenths = T / 8 * 7;
-    if (TiledPixels(g.out_w, kSevenths) < TiledPixels(g.out_w, T)) {
-      return ForEachPixelTileOf<kSevenths>(g, t, b, band, tile);
+    for (; ow0 + kHalf < g.out_w; ow0 += T) {
+      DirectPixelTile<T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
     }
+    // A short end in a half tile: 56 columns compute 56, not 64 (10% faster on ResNeXt's 56-wide layers).
+    if (ow0 < g.out_w) DirectPixelTile<T / 2, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
   }
-  ForEachPixelTileOf<T>(g, t, b, band, tile);
 }
 
 template <int V, bool kSpread, class D>
 HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                   const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o) {
   constexpr int T = (HWY_MAX_BYTES >= 64 ? 16 : 8) / V;  // accumulators (direct.h)
-  ForEachPixelTile<T>(
-      g, t, b, band, [&](auto size, TapRange rows, const float* row, int64_t oh, int64_t ow0) COLCONV_INLINE_LAMBDA {
-        DirectPixelTile<decltype(size)::value, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
-      });
+  if constexpr (T % 8 == 0) {
+    // Rows of a multiple of 7 pixels (every layer of a 224-pixel image: 112, 56, 28, 14, 7) fill tiles of 7/8 the
+    // size exactly, where tiles of 8 or 16 compute 8 pixels for 7 (ResNeXt's 14- and 7-wide layers 1.1x faster).
+    constexpr int kSevenths = T / 8 * 7;
+    if (TiledPixels(g.out_w, kSevenths) < TiledPixels(g.out_w, T)) {
+      DirectForwardTiles<kSevenths, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
+      return;
+    }
+  }
+  DirectForwardTiles<T, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
 }
 
 // One tile's groups in broadcast mode, over vectors of d from output channel o0: four, two or one at a time.
@@ -273,24 +265,26 @@ HWY_INLINE float SumByHalves(D d, hn::Vec<D> v) {
 #endif
 }
 
-// Reduce mode (direct.h): T output pixels of row oh from column ow0, of output channel o, stored up to the row's
-// end. Lane l of pixel p's accumulator sums over the filter rows inside the image, the columns ascending and,
-// within a tap, the input channels l, l + lanes, ... ascending; the weights are W[tap * cpg + ic].
+// Reduce mode (direct.h): T output pixels from input column iw0 of input row ih0 (both under tap (0, 0), perhaps
+// outside the image), of the group whose input channels start at `src`, over the filter rows and columns given
+// (those inside the image), stored to out at out_pixel strides. Lane l of a pixel's accumulator sums over the
+// rows, then the columns ascending and, within a tap, the input channels l, l + lanes, ... (weights W[tap * cpg +
+// ic]).
 template <int T, class D>
-HWY_INLINE void DirectReducePixelTile(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows,
-                                      const float* row, const float* HWY_RESTRICT w, float* HWY_RESTRICT dst,
-                                      int64_t o, int64_t oh, int64_t ow0) {
-  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), step = g.stride_w * b.pixel;
+HWY_INLINE void DirectReducePixels(D d, const DirectGeometry& g, TapRange rows, TapRange columns,
+                                   const float* HWY_RESTRICT src, int64_t ih0, int64_t iw0,
+                                   const float* HWY_RESTRICT w, float* HWY_RESTRICT out) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), step = g.stride_w * g.in_channels;
   hn::Vec<D> acc[T];
   Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA { acc[p] = hn::Zero(d); });
-  const float* at = row + ow0 * step;
-  // A filter row's taps x input channels are one run in the band and the weights when one tile makes the band's
-  // pixel and the filter is not dilated (as DirectPixels).
-  const bool row_run = g.dilation_w == 1 && b.pixel == g.cpg;
-  const int64_t columns = row_run ? 1 : g.kernel_w, run = row_run ? g.kernel_w * g.cpg : g.cpg;
+  // A filter row's taps x input channels are one run in src and the weights when the group has all of a pixel's
+  // channels and the filter is not dilated.
+  const bool row_run = g.dilation_w == 1 && g.in_channels == g.cpg;
+  const int64_t taps = columns.hi - columns.lo, steps = row_run ? 1 : taps, run = (row_run ? taps : 1) * g.cpg;
   for (int64_t kh = rows.lo; kh < rows.hi; ++kh) {
-    for (int64_t kw = 0; kw < columns; ++kw) {
-      const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel;
+    for (int64_t c = 0; c < steps; ++c) {
+      const int64_t kw = columns.lo + c;
+      const float* x = src + ((ih0 + kh * g.dilation_h) * g.in_w + iw0 + kw * g.dilation_w) * g.in_channels;
       const float* wt = w + (kh * g.kernel_w + kw) * g.cpg;
       for (int64_t i = 0; i < run; i += n) {
         const auto wv = hn::LoadU(d, wt + i);
@@ -302,24 +296,49 @@ HWY_INLINE void DirectReducePixelTile(D d, const DirectGeometry& g, const Direct
       }
     }
   }
-  const int64_t pixels = std::min(static_cast<int64_t>(T), g.out_w - ow0);
-  float* out = dst + oh * g.out_row + ow0 * g.out_pixel + o;
-  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
-    if (p < pixels) out[p * g.out_pixel] = SumByHalves(d, acc[p]);
-  });
+  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA { out[p * g.out_pixel] = SumByHalves(d, acc[p]); });
 }
 
-// Reduce mode over the tile's rows, from output channel o. Not inlined into DirectForwardNhwc: there it slowed
-// the other modes' loops (ResNeXt's 7x7 layer 0.82x in the median of 30 alternating runs).
-HWY_NOINLINE void DirectReduceRows(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
-                                   const float* HWY_RESTRICT band, const float* HWY_RESTRICT w,
-                                   float* HWY_RESTRICT dst, int64_t o) {
+// Reduce mode over the tile's rows and groups, reading src where it is: the output columns whose every tap lies
+// inside the image in tiles of T pixels (then halves), the others one by one over their columns inside. Not
+// inlined into DirectForwardNhwc: there it slowed the other modes' loops (ResNeXt's 7x7 layer 0.82x in the median
+// of 30 alternating runs).
+HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                      const float* HWY_RESTRICT weights, int64_t weights_step,
+                                      float* HWY_RESTRICT dst) {
   const hn::ScalableTag<float> d;
-  constexpr int kPixels = HWY_MAX_BYTES >= 64 ? 16 : 8;  // accumulators, as broadcast mode's
-  ForEachPixelTile<kPixels>(
-      g, t, b, band, [&](auto size, TapRange rows, const float* row, int64_t oh, int64_t ow0) COLCONV_INLINE_LAMBDA {
-        DirectReducePixelTile<decltype(size)::value>(d, g, b, rows, row, w, dst, o, oh, ow0);
-      });
+  constexpr int T = HWY_MAX_BYTES >= 64 ? 16 : 8;  // accumulators, as broadcast mode's
+  const int64_t last_tap = (g.kernel_w - 1) * g.dilation_w;
+  const int64_t inside_begin = std::min(g.out_w, InsideSpan(g.in_w, g.stride_w, g.pad_left, 0, 0, g.out_w).begin);
+  const int64_t inside_end =
+      std::max(inside_begin, InsideSpan(g.in_w, g.stride_w, g.pad_left, last_tap, 0, g.out_w).end);
+  const TapRange every_column{0, g.kernel_w};
+  for (int64_t k = 0; k < t.tiles; ++k) {
+    const int64_t group = t.group + k;  // one per tile, of one output channel
+    const float* in = src + group * g.cpg;
+    const float* w = weights + k * weights_step;
+    for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+      const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+      const int64_t ih0 = oh * g.stride_h - g.pad_top;
+      float* out = dst + oh * g.out_row + group;
+      auto pixels = [&](auto size, int64_t ow, TapRange columns) COLCONV_INLINE_LAMBDA {
+        DirectReducePixels<decltype(size)::value>(d, g, rows, columns, in, ih0, ow * g.stride_w - g.pad_left, w,
+                                                  out + ow * g.out_pixel);
+      };
+      auto edge = [&](int64_t ow) COLCONV_INLINE_LAMBDA {
+        pixels(std::integral_constant<int, 1>(), ow,
+               TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w));
+      };
+      int64_t ow = 0;
+      for (; ow < inside_begin; ++ow) edge(ow);
+      for (; ow + T <= inside_end; ow += T) pixels(std::integral_constant<int, T>(), ow, every_column);
+      if (ow + T / 2 <= inside_end) {
+        pixels(std::integral_constant<int, T / 2>(), ow, every_column);
+        ow += T / 2;
+      }
+      for (; ow < g.out_w; ++ow) edge(ow);
+    }
+  }
 }
 
 HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const DirectTile& tile,
@@ -329,6 +348,9 @@ HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const Direct
   // geometry's strides after each one (perf: a sixth of a 1-channel layer's samples).
   const DirectGeometry g = geometry;
   const DirectTile t = tile;
+  if (DirectReduces(g, static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())))) {
+    return DirectReduceForward(g, t, src, weights, weights_step, dst);
+  }
   // The modes' lambdas inline, or they reach the copies through their closure again (half vectors: a separate
   // function, ResNeXt's stride-2 backprop-input 1.14x faster inlined).
   ForEachTileOfBand(
@@ -337,11 +359,7 @@ HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const Direct
         DirectForwardRows<1, true>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       },
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) COLCONV_INLINE_LAMBDA {
-        const float* w = weights + k * weights_step;
-        if (!DirectReduces(g, static_cast<int64_t>(hn::Lanes(d)))) {
-          return DirectForwardVectors(d, g, t, b, band, w, ldw, dst, o0);
-        }
-        DirectReduceRows(g, t, b, band, w, dst, o0);
+        DirectForwardVectors(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       });
 }
 

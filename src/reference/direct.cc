@@ -20,15 +20,18 @@ float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow,
   return inside ? src[(ih * g.in_w + iw) * g.in_channels + c] : 0.0f;
 }
 
-// Reduce mode (src/kernels/direct.h): output o of pixel (oh, ow) as lanes partial sums, then added by halves.
+// Reduce mode (src/kernels/direct.h): output o of pixel (oh, ow) as lanes partial sums over the taps inside the
+// image, then added by halves.
 float ReducedOutput(const DirectGeometry& g, const float* src, const float* w, int64_t oh, int64_t ow, int64_t o,
                     bool fused, int64_t lanes) {
   const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+  const kernels::TapRange columns =
+      kernels::TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
   std::vector<float> sums(static_cast<size_t>(lanes), 0.0f);
   for (int64_t l = 0; l < lanes; ++l) {
     float& acc = sums[static_cast<size_t>(l)];
     for (int64_t kh = rows.lo; kh < rows.hi; ++kh)
-      for (int64_t kw = 0; kw < g.kernel_w; ++kw)
+      for (int64_t kw = columns.lo; kw < columns.hi; ++kw)
         for (int64_t ic = l; ic < g.cpg; ic += lanes) {
           const float x = InputAt(g, src, oh, ow, kh, kw, o * g.cpg + ic);
           acc = MulAdd(x, w[(kh * g.kernel_w + kw) * g.cpg + ic], acc, fused);
