@@ -116,25 +116,24 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
     FilterFormat ff;
     int64_t n, c, h, w, o, k, groups;
     const char* algorithm;  // what the planner must choose in every direction
-    const char* bwd_data_algorithm = nullptr;  // ... but backprop-input, when given
     bool forced = false;  // the algorithm is forced (PlanOptions::algorithm), where the planner would choose others
   };
   // Forced where 16-lane targets would run direct_nhwc's forward (with an HWIO filter, in two blocks of rows).
-  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 8, 18, 40, 3, 1, "im2col_gemm", nullptr, true},
+  const Case cases[] = {{DataFormat::kNHWC, FilterFormat::kHWIO, 3, 32, 8, 18, 40, 3, 1, "im2col_gemm", true},
                         // NCHW im2col with channel blocks, and with groups
-                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1, "im2col_gemm", nullptr, true},
+                        {DataFormat::kNCHW, FilterFormat::kOIHW, 1, 96, 14, 14, 64, 3, 1, "im2col_gemm", true},
                         {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 64, 8, 8, 96, 1, 1, "pointwise_gemm"},
-                        {DataFormat::kNCHW, FilterFormat::kHWIO, 2, 16, 30, 30, 24, 5, 2, "im2col_gemm", nullptr, true},
+                        {DataFormat::kNCHW, FilterFormat::kHWIO, 2, 16, 30, 30, 24, 5, 2, "im2col_gemm", true},
                         // NCHW groups of 16 channels on NHWC copies
                         {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 64, 15, 18, 64, 3, 4, "direct_nhwc"},
                         // depthwise, NHWC and NCHW (multiplier 2)
                         {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 24, 19, 21, 24, 3, 24, "depthwise"},
                         {DataFormat::kNCHW, FilterFormat::kOIHW, 2, 12, 17, 23, 24, 5, 12, "depthwise"},
-                        // thin NHWC groups (4 channels each), a 1-channel image (backprop-input in reduce mode)
-                        // and a three-channel stem
+                        // thin NHWC groups (4 channels each), a 1-channel image and a three-channel stem (their
+                        // backprop-input in reduce mode)
                         {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 32, 15, 18, 32, 3, 8, "direct_nhwc"},
                         {DataFormat::kNHWC, FilterFormat::kHWIO, 2, 1, 64, 40, 64, 3, 1, "direct_nhwc"},
-                        {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 3, 21, 19, 32, 3, 1, "direct_nhwc", "im2col_gemm"}};
+                        {DataFormat::kNHWC, FilterFormat::kOIHW, 2, 3, 21, 19, 32, 3, 1, "direct_nhwc"}};
   for (const std::string& backend : GemmBackends()) {
     for (const Case& c : cases) {
       Conv2dDesc desc;
@@ -165,7 +164,7 @@ TEST_CASE("with each backend and algorithm, results are bitwise identical at 1, 
         CAPTURE(c.c);
         CAPTURE(c.groups);
         CHECK(fwd.algorithm() == c.algorithm);
-        CHECK(bwd_data.algorithm() == (c.bwd_data_algorithm != nullptr ? c.bwd_data_algorithm : c.algorithm));
+        CHECK(bwd_data.algorithm() == c.algorithm);
         CHECK(bwd_filter.algorithm() == c.algorithm);
         std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
         REQUIRE(fwd.Forward(x.data(), w.data(), y.data()).ok());

@@ -263,9 +263,10 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
   // (whole vectors), 4 per group (spread over a vector where it is longer), 8 and 24 (half vectors on AVX-512),
   // and 12 groups of 8 (calls of 8 groups over one band, then 4), at strides 1 and 2; both filter layouts, one
   // image (each task packs its own groups' weights) and two (the filter packed once, for every task). Reduce mode
-  // (src/kernels/direct.h): a 1-channel image's backprop-input (64 outputs) and two groups of one output each.
-  const int64_t thin_groups[][3] = {{1, 3, 32},  {2, 32, 32}, {8, 32, 32}, {4, 32, 32},
-                                    {2, 48, 48}, {12, 96, 96}, {1, 1, 64}, {2, 32, 2}};
+  // (src/kernels/direct.h): the stem's and a 1-channel image's backprop-input (3 and 1 outputs of 32 and 64
+  // channels), and two groups of 1 and of 3 outputs.
+  const int64_t thin_groups[][3] = {{1, 3, 32},   {2, 32, 32}, {8, 32, 32}, {4, 32, 32}, {2, 48, 48},
+                                    {12, 96, 96}, {1, 1, 64},  {2, 32, 2},  {2, 32, 6}};
   for (int64_t stride : {1, 2}) {
     for (const auto& [groups, c, outputs] : thin_groups) {
       for (FilterFormat ff : {FilterFormat::kHWIO, FilterFormat::kOIHW}) {
@@ -306,13 +307,13 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
     }
   }
   // The grid reaches every algorithm but the extreme-offset reference, direct_nhwc's tasks that pack weights, and
-  // its reduce mode where vectors have lanes to reduce (2 problems x strides 1, 2 x 2 filter layouts x 2 batches;
-  // forward and backprop-input).
+  // its reduce mode where vectors have lanes to reduce (4 problems x strides 1, 2 x 2 filter layouts x 2 batches:
+  // the stem's and the 1-channel image's backprop-input, the groups' forward).
   for (const std::string& algorithm : Algorithms()) {
     if (algorithm != "reference") CHECK_MESSAGE(ran[algorithm] > 0, algorithm);
   }
   CHECK(staged > 0);
-  if (kernels::ChooseKernels().lanes > 1) CHECK(reduced == 16);
+  if (kernels::ChooseKernels().lanes > 1) CHECK(reduced == 32);
 }
 
 TEST_CASE("forcing an algorithm: unknown names and algorithms that do not apply are clear errors") {

@@ -20,13 +20,13 @@ class DirectGridBuilder {
   int64_t Pick(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng_() % static_cast<uint64_t>(hi - lo + 1)); }
 
   // `opg` output channels per group: whole vectors or halves (broadcast), or a fraction of one (spread); the groups
-  // a spread tile covers come in whole vectors. With `reduce`, one output channel per group and cpg vectors of
-  // input channels (reduce mode, whose weights have ldw 1).
+  // a spread tile covers come in whole vectors. With `reduce`, opg outputs per group (up to 4) and cpg vectors of
+  // input channels (reduce mode, whose weights are a block per group).
   void Add(int64_t opg, int64_t cpg, int64_t kh, int64_t kw, int64_t s, int64_t d, int64_t out_w, bool same,
            bool reduce = false) {
     DirectCase c;
     DirectGeometry& g = c.g;
-    g.opg = reduce ? 1 : opg;
+    g.opg = opg;
     g.cpg = reduce ? cpg * lanes_ : opg < lanes_ ? std::min(cpg, opg) : cpg;
     const int64_t per_tile = kernels::DirectGroupsPerTile(g, lanes_);
     const int64_t groups = per_tile * Pick(1, 3);
@@ -51,8 +51,8 @@ class DirectGridBuilder {
     c.tile = {r0, Pick(r0 + 1, g.out_h), per_tile * first, Pick(1, groups / per_tile - first)};
     // Tiles side by side in rows of ldw (HWIO's own layout), or one block after another (a packed copy).
     const int64_t width = per_tile * g.opg, rows = kh * kw * g.cpg, gap = Pick(0, 1) == 0 ? 0 : Pick(1, 5);
-    if (reduce) {
-      c.ldw = 1, c.weights_step = rows + gap;
+    if (kernels::DirectReduces(g, lanes_)) {  // not where `reduce` asked for a vector's worth of outputs
+      c.ldw = 1, c.weights_step = rows * g.opg + gap;
     } else if (Pick(0, 1) == 0) {
       c.ldw = c.tile.tiles * width + gap, c.weights_step = width;
     } else {
@@ -83,7 +83,7 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   DirectGridBuilder b(lanes, &cases);
   const bool many_lanes = lanes > 1;
   // Every register tile of output vectors, half vectors (targets of 16 lanes), spread over 2 and 4 groups, and
-  // reduce mode over 1 and 2 vectors of input channels, at every tile-edge width.
+  // reduce mode over 1 to 4 outputs, at every tile-edge width.
   const int64_t n = static_cast<int64_t>(lanes);
   auto part = [&](int64_t k) { return std::max<int64_t>(1, n / k); };  // a spread group's outputs
   for (int64_t out_w : {1, 7, 8, 9, 14, 15, 16, 17, 21, 28, 33}) {
@@ -93,7 +93,7 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
     }
     if (many_lanes) {
       for (int64_t spread : {2, 4}) b.Add(part(spread), b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
-      for (int64_t vectors : {1, 2}) b.Add(1, vectors, 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0, true);
+      for (int64_t outputs = 1; outputs <= 4; ++outputs) b.Add(outputs, b.Pick(1, 2), 3, 3, 1, 1, out_w, true, true);
     }
   }
   // Every kernel shape at every stride and dilation, in every mode.
@@ -104,12 +104,13 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
         b.Add(b.Pick(1, 3) * n, b.Pick(1, 4), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
         if (many_lanes) b.Add(part(2), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
         if (many_lanes) b.Add(part(4), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
-        if (many_lanes) b.Add(1, b.Pick(1, 3), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0, true);
+        if (many_lanes) b.Add(b.Pick(1, 4), b.Pick(1, 3), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0, true);
       }
   // A stem's three input channels, a 1-channel image's backprop-input (64 input channels, one output), and random
   // mixtures.
   b.Add(2 * n, 3, 3, 3, 2, 1, 12, true);
   if (many_lanes) b.Add(1, std::max<int64_t>(1, 64 / n), 3, 3, 1, 1, 33, true, true);
+  if (many_lanes) b.Add(3, std::max<int64_t>(1, 32 / n), 2, 2, 1, 1, 112, false, true);
   // Groups of many input channels, a K of hundreds (ResNet-50's 64-channel 3x3 layer, RegNet's 56-channel groups).
   b.Add(4 * n, 64, 3, 3, 1, 1, 14, true);
   if (n >= 16) b.Add(7 * n / 2, 56, 3, 3, 2, 1, 7, true);
@@ -133,9 +134,10 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   const size_t src = static_cast<size_t>(g.in_h * g.in_w * g.in_channels);
   const size_t dst = static_cast<size_t>((g.out_h - 1) * g.out_row + (g.out_w - 1) * g.out_pixel + g.out_channels);
   // The tiles' weights: rows of ldw floats, the last tile's last row ending at its last output (the guard page
-  // there).
-  const size_t weights = static_cast<size_t>((c.tile.tiles - 1) * c.weights_step +
-                                             (g.kernel_h * g.kernel_w * g.cpg - 1) * c.ldw + tile_outputs);
+  // there), or in reduce mode a block per tile.
+  const int64_t rows = g.kernel_h * g.kernel_w * g.cpg;
+  const int64_t last_tile = kernels::DirectReduces(g, lanes) ? rows * g.opg : (rows - 1) * c.ldw + tile_outputs;
+  const size_t weights = static_cast<size_t>((c.tile.tiles - 1) * c.weights_step + last_tile);
   call.scratch =
       static_cast<size_t>(kernels::DirectBandOf(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes).floats());
   const bool fused = table.fused;

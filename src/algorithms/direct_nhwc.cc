@@ -162,18 +162,21 @@ std::vector<Pass> PassesOf(const Conv2dGeometry& g, bool forward, std::string* w
 // passes of backprop-input (whose "input" channels are the problem's outputs, their taps reversed), the kernels
 // read packed blocks: per pass, one block of the pass's taps x input channels x the tile's outputs per tile. A
 // group's HWIO rows are 128 bytes 4 KB apart on ResNeXt's widest layer: read in place for every row of outputs,
-// its 288 rows share 16 sets of the L2 cache, and the weights came from L3 each time.
+// its 288 rows share 16 sets of the L2 cache, and the weights came from L3 each time. Reduce mode with several
+// outputs per group reads a block of each output's taps x input channels in turn (src/kernels/direct.h).
 class DirectWeights final : public WeightsPacking {
  public:
   enum class Use { kForward, kBackpropInput, kBackpropFilter };
-  DirectWeights(const Conv2dGeometry& g, const std::vector<Pass>& passes, int64_t groups_per_tile, Use use,
+  DirectWeights(const Conv2dGeometry& g, const std::vector<Pass>& passes, int64_t lanes, Use use,
                 kernels::TransposeFn transpose)
       : WeightsPacking(kPackedWeights),
         hwio_(g.filter_format == FilterFormat::kHWIO), mirrored_(use == Use::kBackpropInput), transpose_(transpose),
         cpg_(g.in_channels_per_group()), opg_(g.out_channels_per_group()), out_(g.out_channels),
-        taps_(g.height.filter * g.width.filter), groups_per_tile_(groups_per_tile), pass_cpg_(passes[0].g.cpg),
-        pass_out_(passes[0].g.out_channels), width_(groups_per_tile * passes[0].g.opg),
-        in_place_(hwio_ && (use == Use::kBackpropFilter || (use == Use::kForward && width_ == pass_out_))) {
+        taps_(g.height.filter * g.width.filter), groups_per_tile_(kernels::DirectGroupsPerTile(passes[0].g, lanes)),
+        pass_cpg_(passes[0].g.cpg), pass_out_(passes[0].g.out_channels), width_(groups_per_tile_ * passes[0].g.opg),
+        output_major_(kernels::DirectReduces(passes[0].g, lanes) && width_ > 1),
+        in_place_(hwio_ && !output_major_ &&
+                  (use == Use::kBackpropFilter || (use == Use::kForward && width_ == pass_out_))) {
     int64_t offset = 0;
     for (const Pass& p : passes) {
       filter_taps_.push_back(p.filter_taps);
@@ -243,8 +246,17 @@ class DirectWeights final : public WeightsPacking {
 
  private:
   int64_t tiles() const { return pass_out_ / width_; }
-  // Tile `tile`'s block of pass `pass`: element (tap, ic, j) at block[(tap * pass_cpg_ + ic) * width_ + j].
+  // Tile `tile`'s block of pass `pass`: element (tap, ic, j) at block[(tap * pass_cpg_ + ic) * width_ + j], or
+  // at block[(j * taps + tap) * pass_cpg_ + ic] when output-major.
   void PackTile(const float* weights, size_t pass, int64_t tile, float* block) const {
+    if (output_major_) {  // a few floats a group (a stem's 3 x 32 x 1-4 taps): one at a time
+      const int64_t pass_taps = static_cast<int64_t>(filter_taps_[pass].size());
+      for (int64_t j = 0; j < width_; ++j)
+        for (int64_t tap = 0; tap < pass_taps; ++tap)
+          for (int64_t ic = 0; ic < pass_cpg_; ++ic)
+            block[(j * pass_taps + tap) * pass_cpg_ + ic] = weights[FilterIndex(pass, tile, tap, ic, j)];
+      return;
+    }
     if (!hwio_ && !mirrored_) {
       // A 1x1 filter's tile is its outputs x input channels, transposed at once.
       if (taps_ == 1) return transpose_(weights + tile * width_ * cpg_, cpg_, width_, pass_cpg_, block, width_);
@@ -269,7 +281,12 @@ class DirectWeights final : public WeightsPacking {
       return;
     }
     if (!hwio_) {
-      ForEachOihwElement(pass, tile, [&](int64_t filter, int64_t element) { block[element] = weights[filter]; });
+      // One float at a time, the filter's taps (its unit stride) innermost.
+      const int64_t pass_taps = static_cast<int64_t>(filter_taps_[pass].size());
+      for (int64_t ic = 0; ic < pass_cpg_; ++ic)
+        for (int64_t j = 0; j < width_; ++j)
+          for (int64_t tap = 0; tap < pass_taps; ++tap)
+            block[(tap * pass_cpg_ + ic) * width_ + j] = weights[FilterIndex(pass, tile, tap, ic, j)];
       return;
     }
     const std::vector<int64_t>& taps = filter_taps_[pass];
@@ -290,29 +307,20 @@ class DirectWeights final : public WeightsPacking {
       }
     }
   }
-  // Calls copy(filter index, block index) for every element of an OIHW filter in tile `tile`'s block of pass
-  // `pass`, one float at a time, the filter's taps (its unit stride) innermost.
-  template <class Copy>
-  void ForEachOihwElement(size_t pass, int64_t tile, const Copy& copy) const {
-    const std::vector<int64_t>& taps = filter_taps_[pass];
-    const int64_t pass_taps = static_cast<int64_t>(taps.size());
-    for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
-      for (int64_t j = 0; j < width_; ++j) {
-        const int64_t o = tile * width_ + j;  // the pass's output channel
-        const int64_t filter_o = mirrored_ ? o / cpg_ * opg_ + ic : o, filter_i = mirrored_ ? o % cpg_ : ic;
-        const int64_t first = (filter_o * cpg_ + filter_i) * taps_;
-        for (int64_t tap = 0; tap < pass_taps; ++tap) {
-          copy(first + taps[static_cast<size_t>(tap)], (tap * pass_cpg_ + ic) * width_ + j);
-        }
-      }
-    }
+  // Where the filter holds element (tap, ic, j) of tile `tile`'s block of pass `pass`: the problem's output
+  // channel and input channel behind the pass's (swapped in backprop-input), under the pass's tap.
+  int64_t FilterIndex(size_t pass, int64_t tile, int64_t tap, int64_t ic, int64_t j) const {
+    const int64_t o = tile * width_ + j;  // the pass's output channel
+    const int64_t filter_o = mirrored_ ? o / cpg_ * opg_ + ic : o, filter_i = mirrored_ ? o % cpg_ : ic;
+    const int64_t f = filter_taps_[pass][static_cast<size_t>(tap)];
+    return hwio_ ? (f * cpg_ + filter_i) * out_ + filter_o : (filter_o * cpg_ + filter_i) * taps_ + f;
   }
 
   bool hwio_, mirrored_;
   kernels::TransposeFn transpose_;
   int64_t cpg_, opg_, out_, taps_;  // the problem's
   int64_t groups_per_tile_, pass_cpg_, pass_out_, width_;
-  bool in_place_;
+  bool output_major_, in_place_;
   bool whole_mirror_ = false;  // backprop-input's one pass, every tap of the filter reversed
   int64_t packed_floats_ = 0;
   std::vector<std::vector<int64_t>> filter_taps_;
@@ -349,7 +357,7 @@ class DirectProduct final : public Executable {
         nchw_(g_.data_format == DataFormat::kNCHW), passes_(std::move(passes)),
         groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
         chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
-        weights_(g_, passes_, groups_per_tile_,
+        weights_(g_, passes_, static_cast<int64_t>(p.kernels.lanes),
                  forward_ ? DirectWeights::Use::kForward : DirectWeights::Use::kBackpropInput, p.kernels.transpose),
         epilogue_(p.post_ops) {
     const int64_t lanes = static_cast<int64_t>(p.kernels.lanes);
@@ -388,7 +396,7 @@ class DirectProduct final : public Executable {
     set_tasks(TaskSpace({g_.batch, row_blocks.blocks, chunks_.calls}));
   }
   std::string Describe() const override {
-    const char* groups = reduces_ ? "groups of one output, vectors over their input channels" : "groups";
+    const char* groups = reduces_ ? "groups, vectors over their input channels" : "groups";
     return StrCat("of ", rows_per_task_, " rows x ",
                   groups_per_tile_ == 1 ? groups : StrCat("vectors of ", groups_per_tile_, " groups"),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
@@ -474,7 +482,8 @@ class DirectFilter final : public Executable {
       : g_(p.geometry), nchw_(g_.data_format == DataFormat::kNCHW), passes_(PassesOf(g_, true, nullptr)),
         groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
         chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
-        weights_(g_, passes_, groups_per_tile_, DirectWeights::Use::kBackpropFilter, p.kernels.transpose) {
+        weights_(g_, passes_, static_cast<int64_t>(p.kernels.lanes), DirectWeights::Use::kBackpropFilter,
+                 p.kernels.transpose) {
     weights_.Book(layout, false);
     const kernels::DirectGeometry& pass = passes_[0].g;
     const int64_t band = kernels::DirectBandOf(pass, std::min(kFilterRows, pass.out_h), chunks_.per_call,
@@ -623,6 +632,10 @@ class DirectNhwc final : public Algorithm {
       return StrCat("the pass's ", pass.opg, " output channels per group (", pass.cpg,
                     " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them, nor is it ",
                     "one output of whole vectors of input channels");
+    }
+    if (reduces && !thin) {
+      return StrCat("the pass reduces over its ", pass.cpg, " input channels per group, which was measured on thin GEMMs ",
+                    "only, and this one is not (", opg, " output channels per group, K = ", k, ")");
     }
     if (reduces && filter) {
       return StrCat("backprop-filter's kernels run vectors over output channels, and there is one per group (",

@@ -5,10 +5,11 @@
 // - spread (the vector length a multiple of the output channels per group, ResNeXt's 4 or 8 per group): a vector
 //   holds the outputs of lanes / opg whole groups, and the band holds, per pixel and input channel of a group, a
 //   vector whose lane o carries that channel of o's own group, so a multiply-add still serves every lane;
-// - reduce (forward only; one output channel per group, its input channels whole vectors: backprop-input of a
-//   1-channel image, whose pass has 64 "input" channels and one output): a vector holds input channels, lane l
-//   sums the products of channels l, l + lanes, ... in a register tile of pixels, and the lanes are added at the
-//   end by halves (lane i + lane i + lanes / 2, and so on down to one), reading the weights with ldw 1. It reads
+// - reduce (forward only; up to kDirectReduceOutputs output channels per group, its input channels whole vectors:
+//   backprop-input of a 1- or 3-channel image, whose passes have 64 or 32 "input" channels and 1 or 3 outputs): a
+//   vector holds input channels, lane l sums the products of channels l, l + lanes, ... in a register tile of
+//   pixels x outputs, and the lanes are added at the end by halves (lane i + lane i + lanes / 2, and so on down to
+//   one); a tile is one group, whose output j reads W[(j * taps + tap) * cpg + ic] (ldw unused). It reads
 //   src where it is, without a band, and skips the padding columns' taps as well as its rows': the band copy was
 //   two thirds of a 1-channel U-Net layer's backprop-input (perf), its 16 MB diff_dst read from memory twice.
 //
@@ -16,7 +17,8 @@
 // emulation (src/reference/direct.cc) that uses the target's multiply-add (fused where it has FMA).
 //
 // A tile's weights are W[(tap * cpg + ic) * ldw + j], tap = kh * kernel_w + kw, j the output channel counted from
-// the tile's first: HWIO's own layout from the tile's column (ldw = output channels), or a packed block. One call
+// the tile's first (reduce mode: above): HWIO's own layout from the tile's column (ldw = output channels), or a
+// packed block. One call
 // covers consecutive tiles over one band, tile k's weights from weights + k * weights_step.
 #ifndef COLCONV_SRC_KERNELS_DIRECT_H_
 #define COLCONV_SRC_KERNELS_DIRECT_H_
@@ -64,8 +66,10 @@ inline bool DirectSpreads(const DirectGeometry& g, int64_t lanes) {
   // A spread vector's input channels are one load (cpg <= opg) covering whole groups of whole vectors.
   return g.opg < lanes && lanes % g.opg == 0 && g.cpg <= g.opg && g.out_channels % lanes == 0;
 }
+constexpr int64_t kDirectReduceOutputs = 4;
 inline bool DirectReduces(const DirectGeometry& g, int64_t lanes) {
-  return !DirectBroadcasts(g, lanes) && !DirectSpreads(g, lanes) && g.opg == 1 && g.cpg % lanes == 0;
+  return !DirectBroadcasts(g, lanes) && !DirectSpreads(g, lanes) && g.opg <= kDirectReduceOutputs &&
+         g.cpg % lanes == 0;
 }
 // Groups one tile covers: one, or a vector's worth in spread mode.
 inline int64_t DirectGroupsPerTile(const DirectGeometry& g, int64_t lanes) {

@@ -266,17 +266,20 @@ HWY_INLINE float SumByHalves(D d, hn::Vec<D> v) {
 }
 
 // Reduce mode (direct.h): T output pixels from input column iw0 of input row ih0 (both under tap (0, 0), perhaps
-// outside the image), of the group whose input channels start at `src`, over the filter rows and columns given
-// (those inside the image), stored to out at out_pixel strides. Lane l of a pixel's accumulator sums over the
-// rows, then the columns ascending and, within a tap, the input channels l, l + lanes, ... (weights W[tap * cpg +
-// ic]).
-template <int T, class D>
+// outside the image) x the J outputs of the group whose input channels start at `src`, over the filter rows and
+// columns given (those inside the image), stored to out at out_pixel strides. Lane l of an accumulator sums over
+// the rows, then the columns ascending and, within a tap, the input channels l, l + lanes, ...; output j's weights
+// are W[(j * taps + tap) * cpg + ic].
+template <int T, int J, class D>
 HWY_INLINE void DirectReducePixels(D d, const DirectGeometry& g, TapRange rows, TapRange columns,
                                    const float* HWY_RESTRICT src, int64_t ih0, int64_t iw0,
                                    const float* HWY_RESTRICT w, float* HWY_RESTRICT out) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), step = g.stride_w * g.in_channels;
-  hn::Vec<D> acc[T];
-  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA { acc[p] = hn::Zero(d); });
+  const int64_t output_step = g.kernel_h * g.kernel_w * g.cpg;
+  hn::Vec<D> acc[T][J];
+  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+    Unroll<J>([&](auto j) COLCONV_INLINE_LAMBDA { acc[p][j] = hn::Zero(d); });
+  });
   // A filter row's taps x input channels are one run in src and the weights when the group has all of a pixel's
   // channels and the filter is not dilated.
   const bool row_run = g.dilation_w == 1 && g.in_channels == g.cpg;
@@ -287,43 +290,46 @@ HWY_INLINE void DirectReducePixels(D d, const DirectGeometry& g, TapRange rows, 
       const float* x = src + ((ih0 + kh * g.dilation_h) * g.in_w + iw0 + kw * g.dilation_w) * g.in_channels;
       const float* wt = w + (kh * g.kernel_w + kw) * g.cpg;
       for (int64_t i = 0; i < run; i += n) {
-        const auto wv = hn::LoadU(d, wt + i);
+        hn::Vec<D> wv[J];
+        Unroll<J>([&](auto j) COLCONV_INLINE_LAMBDA { wv[j] = hn::LoadU(d, wt + j * output_step + i); });
         const float* xp = x + i;
         Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
-          acc[p] = hn::MulAdd(hn::LoadU(d, xp), wv, acc[p]);
+          const auto xv = hn::LoadU(d, xp);
           xp += step;
+          Unroll<J>([&](auto j) COLCONV_INLINE_LAMBDA { acc[p][j] = hn::MulAdd(xv, wv[j], acc[p][j]); });
         });
       }
     }
   }
-  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA { out[p * g.out_pixel] = SumByHalves(d, acc[p]); });
+  Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
+    Unroll<J>([&](auto j) COLCONV_INLINE_LAMBDA { out[p * g.out_pixel + j] = SumByHalves(d, acc[p][j]); });
+  });
 }
 
-// Reduce mode over the tile's rows and groups, reading src where it is: the output columns whose every tap lies
-// inside the image in tiles of T pixels (then halves), the others one by one over their columns inside. Not
-// inlined into DirectForwardNhwc: there it slowed the other modes' loops (ResNeXt's 7x7 layer 0.82x in the median
-// of 30 alternating runs).
-HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
-                                      const float* HWY_RESTRICT weights, int64_t weights_step,
-                                      float* HWY_RESTRICT dst) {
+// Reduce mode over the tile's rows and groups of J outputs, reading src where it is: the output columns whose every
+// tap lies inside the image in tiles of T pixels (then one of half that), the others one by one over their columns
+// inside.
+template <int J>
+HWY_INLINE void DirectReduceRows(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                 const float* HWY_RESTRICT weights, int64_t weights_step, float* HWY_RESTRICT dst) {
   const hn::ScalableTag<float> d;
-  constexpr int T = HWY_MAX_BYTES >= 64 ? 16 : 8;  // accumulators, as broadcast mode's
+  constexpr int T = std::max((HWY_MAX_BYTES >= 64 ? 16 : 8) / J, 1);  // accumulators, as broadcast mode's
   const int64_t last_tap = (g.kernel_w - 1) * g.dilation_w;
   const int64_t inside_begin = std::min(g.out_w, InsideSpan(g.in_w, g.stride_w, g.pad_left, 0, 0, g.out_w).begin);
   const int64_t inside_end =
       std::max(inside_begin, InsideSpan(g.in_w, g.stride_w, g.pad_left, last_tap, 0, g.out_w).end);
   const TapRange every_column{0, g.kernel_w};
   for (int64_t k = 0; k < t.tiles; ++k) {
-    const int64_t group = t.group + k;  // one per tile, of one output channel
+    const int64_t group = t.group + k;  // one per tile
     const float* in = src + group * g.cpg;
     const float* w = weights + k * weights_step;
     for (int64_t oh = t.row0; oh < t.row1; ++oh) {
       const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
       const int64_t ih0 = oh * g.stride_h - g.pad_top;
-      float* out = dst + oh * g.out_row + group;
+      float* out = dst + oh * g.out_row + group * J;
       auto pixels = [&](auto size, int64_t ow, TapRange columns) COLCONV_INLINE_LAMBDA {
-        DirectReducePixels<decltype(size)::value>(d, g, rows, columns, in, ih0, ow * g.stride_w - g.pad_left, w,
-                                                  out + ow * g.out_pixel);
+        DirectReducePixels<decltype(size)::value, J>(d, g, rows, columns, in, ih0, ow * g.stride_w - g.pad_left, w,
+                                                     out + ow * g.out_pixel);
       };
       auto edge = [&](int64_t ow) COLCONV_INLINE_LAMBDA {
         pixels(std::integral_constant<int, 1>(), ow,
@@ -332,12 +338,31 @@ HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile&
       int64_t ow = 0;
       for (; ow < inside_begin; ++ow) edge(ow);
       for (; ow + T <= inside_end; ow += T) pixels(std::integral_constant<int, T>(), ow, every_column);
-      if (ow + T / 2 <= inside_end) {
-        pixels(std::integral_constant<int, T / 2>(), ow, every_column);
-        ow += T / 2;
+      if constexpr (T >= 2) {
+        if (ow + T / 2 <= inside_end) {
+          pixels(std::integral_constant<int, T / 2>(), ow, every_column);
+          ow += T / 2;
+        }
       }
       for (; ow < g.out_w; ++ow) edge(ow);
     }
+  }
+}
+
+// Not inlined into DirectForwardNhwc: there it slowed the other modes' loops (ResNeXt's 7x7 layer 0.82x in the
+// median of 30 alternating runs).
+HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                      const float* HWY_RESTRICT weights, int64_t weights_step,
+                                      float* HWY_RESTRICT dst) {
+  switch (g.opg) {  // up to kDirectReduceOutputs (direct.h)
+    case 1:
+      return DirectReduceRows<1>(g, t, src, weights, weights_step, dst);
+    case 2:
+      return DirectReduceRows<2>(g, t, src, weights, weights_step, dst);
+    case 3:
+      return DirectReduceRows<3>(g, t, src, weights, weights_step, dst);
+    default:
+      return DirectReduceRows<4>(g, t, src, weights, weights_step, dst);
   }
 }
 

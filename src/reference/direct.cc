@@ -20,10 +20,10 @@ float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow,
   return inside ? src[(ih * g.in_w + iw) * g.in_channels + c] : 0.0f;
 }
 
-// Reduce mode (src/kernels/direct.h): output o of pixel (oh, ow) as lanes partial sums over the taps inside the
-// image, then added by halves.
+// Reduce mode (src/kernels/direct.h): output o (the tile's j-th) of pixel (oh, ow) as lanes partial sums over the
+// taps inside the image, then added by halves.
 float ReducedOutput(const DirectGeometry& g, const float* src, const float* w, int64_t oh, int64_t ow, int64_t o,
-                    bool fused, int64_t lanes) {
+                    int64_t j, bool fused, int64_t lanes) {
   const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
   const kernels::TapRange columns =
       kernels::TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
@@ -33,8 +33,8 @@ float ReducedOutput(const DirectGeometry& g, const float* src, const float* w, i
     for (int64_t kh = rows.lo; kh < rows.hi; ++kh)
       for (int64_t kw = columns.lo; kw < columns.hi; ++kw)
         for (int64_t ic = l; ic < g.cpg; ic += lanes) {
-          const float x = InputAt(g, src, oh, ow, kh, kw, o * g.cpg + ic);
-          acc = MulAdd(x, w[(kh * g.kernel_w + kw) * g.cpg + ic], acc, fused);
+          const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
+          acc = MulAdd(x, w[((j * g.kernel_h + kh) * g.kernel_w + kw) * g.cpg + ic], acc, fused);
         }
   }
   for (size_t half = sums.size() / 2; half > 0; half /= 2) {
@@ -55,7 +55,7 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
         const float* w = weights + (o - o0) / width * weights_step;
         const int64_t j = (o - o0) % width;
         if (kernels::DirectReduces(g, lanes)) {
-          dst[oh * g.out_row + ow * g.out_pixel + o] = ReducedOutput(g, src, w, oh, ow, o, fused, lanes);
+          dst[oh * g.out_row + ow * g.out_pixel + o] = ReducedOutput(g, src, w, oh, ow, o, j, fused, lanes);
           continue;
         }
         float acc = 0.0f;
