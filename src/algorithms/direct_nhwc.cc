@@ -55,7 +55,9 @@ struct TileChunks {
     const int64_t groups_per_tile = kernels::DirectGroupsPerTile(pass, lanes);
     tiles = groups / groups_per_tile;
     // A spread band's pixel is whole vectors already, each input value as one.
-    if (kernels::DirectBandOf(pass, 1, 1, lanes).depth == 1) per_call = std::min(tiles, CeilDiv(kBandChannels, pass.cpg));
+    if (kernels::DirectBroadcasts(pass, lanes) || kernels::DirectReduces(pass, lanes)) {
+      per_call = std::min(tiles, CeilDiv(kBandChannels, pass.cpg));
+    }
     calls = CeilDiv(tiles, per_call);
   }
   // The tiles of call `call`: [first, first + count).
@@ -249,14 +251,7 @@ class DirectWeights final : public WeightsPacking {
   // Tile `tile`'s block of pass `pass`: element (tap, ic, j) at block[(tap * pass_cpg_ + ic) * width_ + j], or
   // at block[(j * taps + tap) * pass_cpg_ + ic] when output-major.
   void PackTile(const float* weights, size_t pass, int64_t tile, float* block) const {
-    if (output_major_) {  // a few floats a group (a stem's 3 x 32 x 1-4 taps): one at a time
-      const int64_t pass_taps = static_cast<int64_t>(filter_taps_[pass].size());
-      for (int64_t j = 0; j < width_; ++j)
-        for (int64_t tap = 0; tap < pass_taps; ++tap)
-          for (int64_t ic = 0; ic < pass_cpg_; ++ic)
-            block[(j * pass_taps + tap) * pass_cpg_ + ic] = weights[FilterIndex(pass, tile, tap, ic, j)];
-      return;
-    }
+    if (output_major_) return CopyElements(weights, pass, tile, block);  // a stem's 3 x 32 x 1-4 taps a group
     if (!hwio_ && !mirrored_) {
       // A 1x1 filter's tile is its outputs x input channels, transposed at once.
       if (taps_ == 1) return transpose_(weights + tile * width_ * cpg_, cpg_, width_, pass_cpg_, block, width_);
@@ -280,15 +275,7 @@ class DirectWeights final : public WeightsPacking {
       }
       return;
     }
-    if (!hwio_) {
-      // One float at a time, the filter's taps (its unit stride) innermost.
-      const int64_t pass_taps = static_cast<int64_t>(filter_taps_[pass].size());
-      for (int64_t ic = 0; ic < pass_cpg_; ++ic)
-        for (int64_t j = 0; j < width_; ++j)
-          for (int64_t tap = 0; tap < pass_taps; ++tap)
-            block[(tap * pass_cpg_ + ic) * width_ + j] = weights[FilterIndex(pass, tile, tap, ic, j)];
-      return;
-    }
+    if (!hwio_) return CopyElements(weights, pass, tile, block);
     const std::vector<int64_t>& taps = filter_taps_[pass];
     const int64_t pass_taps = static_cast<int64_t>(taps.size());
     for (int64_t tap = 0; tap < pass_taps; ++tap) {
@@ -303,6 +290,19 @@ class DirectWeights final : public WeightsPacking {
         for (int64_t k = 0; k < groups_per_tile_; ++k) {
           const int64_t group = tile * groups_per_tile_ + k;
           transpose_(weights + f * cpg_ * out_ + group * opg_, out_, cpg_, opg_, rows + k * cpg_, width_);
+        }
+      }
+    }
+  }
+  // PackTile one float at a time, the filter's taps (OIHW's unit stride) innermost.
+  void CopyElements(const float* weights, size_t pass, int64_t tile, float* block) const {
+    const int64_t pass_taps = static_cast<int64_t>(filter_taps_[pass].size());
+    for (int64_t ic = 0; ic < pass_cpg_; ++ic) {
+      for (int64_t j = 0; j < width_; ++j) {
+        for (int64_t tap = 0; tap < pass_taps; ++tap) {
+          const int64_t element =
+              output_major_ ? (j * pass_taps + tap) * pass_cpg_ + ic : (tap * pass_cpg_ + ic) * width_ + j;
+          block[element] = weights[FilterIndex(pass, tile, tap, ic, j)];
         }
       }
     }
@@ -630,16 +630,16 @@ class DirectNhwc final : public Algorithm {
     const bool reduces = kernels::DirectReduces(pass, lanes);
     if (!kernels::DirectBroadcasts(pass, lanes) && !kernels::DirectSpreads(pass, lanes) && !reduces) {
       return StrCat("the pass's ", pass.opg, " output channels per group (", pass.cpg,
-                    " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them, nor is it ",
-                    "one output of whole vectors of input channels");
+                    " input) neither fill whole vectors of ", lanes, " nor spread whole groups over them, nor are ",
+                    "they at most ", kernels::kDirectReduceOutputs, " with input channels in whole vectors");
     }
     if (reduces && !thin) {
-      return StrCat("the pass reduces over its ", pass.cpg, " input channels per group, which was measured on thin GEMMs ",
-                    "only, and this one is not (", opg, " output channels per group, K = ", k, ")");
+      return StrCat("the pass reduces over its ", pass.cpg, " input channels per group, which was measured on thin ",
+                    "GEMMs only, and this one is not (", opg, " output channels per group, K = ", k, ")");
     }
     if (reduces && filter) {
-      return StrCat("backprop-filter's kernels run vectors over output channels, and there is one per group (",
-                    pass.cpg, " input)");
+      return StrCat("backprop-filter's kernels run vectors over output channels, and there are ", pass.opg,
+                    " per group (", pass.cpg, " input)");
     }
     // A GEMM that is not thin runs direct only where an image splits into tasks as the GEMM path's do, so that two
     // threads still share it. Backprop-filter's tasks are tiles of groups, or parts of the rows; the others' tiles
