@@ -93,7 +93,9 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
     }
     if (many_lanes) {
       for (int64_t spread : {2, 4}) b.Add(part(spread), b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
-      for (int64_t outputs = 1; outputs <= 4; ++outputs) b.Add(outputs, b.Pick(1, 2), 3, 3, 1, 1, out_w, true, true);
+      for (int64_t outputs = 1; outputs <= 4; ++outputs) {
+        b.Add(outputs, b.Pick(1, 2), 3, 3, 1, 1, out_w, true, true);
+      }
     }
   }
   // Every kernel shape at every stride and dilation, in every mode.
@@ -106,8 +108,8 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
         if (many_lanes) b.Add(part(4), b.Pick(1, 8), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0);
         if (many_lanes) b.Add(b.Pick(1, 4), b.Pick(1, 3), k[0], k[1], s, d, b.Pick(1, 20), b.Pick(0, 1) == 0, true);
       }
-  // A stem's three input channels, a 1-channel image's backprop-input (64 input channels, one output), and random
-  // mixtures.
+  // A stem's three input channels, the passes of a 1-channel image's backprop-input (64 input channels, one
+  // output) and of a stem's at stride 2 (2x2 taps of 32 channels, three outputs), and random mixtures.
   b.Add(2 * n, 3, 3, 3, 2, 1, 12, true);
   if (many_lanes) b.Add(1, std::max<int64_t>(1, 64 / n), 3, 3, 1, 1, 33, true, true);
   if (many_lanes) b.Add(3, std::max<int64_t>(1, 32 / n), 2, 2, 1, 1, 112, false, true);

@@ -1,5 +1,6 @@
 // The contract of the direct NHWC kernels for thin convolutions: groups whose GEMM would be thin (few output
-// channels per group, or a short K). Vectors run over output channels in two modes, over input channels in a third:
+// channels per group, or a short K). Vectors run over output channels in two modes and over input channels in a
+// third:
 // - broadcast (output channels per group a multiple of the vector length): a vector holds one group's outputs and
 //   each input value is broadcast across them, for a register tile of pixels x output vectors;
 // - spread (the vector length a multiple of the output channels per group, ResNeXt's 4 or 8 per group): a vector
@@ -9,17 +10,16 @@
 //   backprop-input of a 1- or 3-channel image, whose passes have 64 or 32 "input" channels and 1 or 3 outputs): a
 //   vector holds input channels, lane l sums the products of channels l, l + lanes, ... in a register tile of
 //   pixels x outputs, and the lanes are added at the end by halves (lane i + lane i + lanes / 2, and so on down to
-//   one); a tile is one group, whose output j reads W[(j * taps + tap) * cpg + ic] (ldw unused). It reads
-//   src where it is, without a band, and skips the padding columns' taps as well as its rows': the band copy was
-//   two thirds of a 1-channel U-Net layer's backprop-input (perf), its 16 MB diff_dst read from memory twice.
+//   one); a tile is one group, whose output j reads W[(j * taps + tap) * cpg + ic] (ldw unused). It reads src
+//   where it is, without a band, and skips the padding columns' taps as well as its rows': the band copy was two
+//   thirds of a 1-channel U-Net layer's backprop-input (perf), its 16 MB diff_dst read from memory twice.
 //
 // Every sum has a documented order (in reduce mode, its lanes' order), so each Highway target equals a scalar
 // emulation (src/reference/direct.cc) that uses the target's multiply-add (fused where it has FMA).
 //
 // A tile's weights are W[(tap * cpg + ic) * ldw + j], tap = kh * kernel_w + kw, j the output channel counted from
 // the tile's first (reduce mode: above): HWIO's own layout from the tile's column (ldw = output channels), or a
-// packed block. One call
-// covers consecutive tiles over one band, tile k's weights from weights + k * weights_step.
+// packed block. One call covers consecutive tiles over one band, tile k's weights from weights + k * weights_step.
 #ifndef COLCONV_SRC_KERNELS_DIRECT_H_
 #define COLCONV_SRC_KERNELS_DIRECT_H_
 

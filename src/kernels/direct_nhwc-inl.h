@@ -1,10 +1,11 @@
 // Direct NHWC kernels for thin convolutions, every Highway target (see direct.h for the contract and the order of
 // every sum). Both copy the group's input rows into a zero-padded band first (spread: one vector per input value,
-// permuted so each lane holds its own group's channel; reduce mode reads src directly), so no loop checks bounds:
+// permuted so each lane holds its own group's channel), so no loop checks bounds, then:
 // forward keeps a tile of T pixels x V output vectors in registers (T x V = 8 accumulators, enough to hide the
-// multiply-add latency), broadcasting each input value of a tap across the tile's output vectors (reduce mode:
-// T pixels of one output, each a vector over input channels, its lanes added at the end); backprop-filter
-// keeps up to 16 weights' worth of accumulators per pass and walks the pixels once per pass.
+// multiply-add latency), broadcasting each input value of a tap across the tile's output vectors; backprop-filter
+// keeps up to 16 weights' worth of accumulators per pass and walks the pixels once per pass. Forward's reduce mode
+// reads src where it is instead, its taps clipped to the image, in tiles of T pixels x up to 4 outputs, each a
+// vector over input channels whose lanes are added at the end.
 
 #if defined(COLCONV_SRC_KERNELS_DIRECT_NHWC_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef COLCONV_SRC_KERNELS_DIRECT_NHWC_INL_H_
