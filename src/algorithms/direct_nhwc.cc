@@ -48,6 +48,11 @@ int64_t FilterRowParts(int64_t calls, int64_t out_h, int64_t gradient_floats) {
   return (parts - 1) * gradient_floats * static_cast<int64_t>(sizeof(float)) <= kPartialGradientBytes ? parts : 1;
 }
 
+// What one tile covers, as Describe says it: `one` (a group's description), or a vector's worth of groups.
+std::string TileGroups(int64_t groups_per_tile, const std::string& one) {
+  return groups_per_tile == 1 ? one : StrCat("vectors of ", groups_per_tile, " groups");
+}
+
 // Tiles (of DirectGroupsPerTile groups each) one kernel call covers, and how many calls cover them all.
 struct TileChunks {
   int64_t per_call = 1, calls = 1, tiles = 1;
@@ -195,6 +200,8 @@ class DirectWeights final : public WeightsPacking {
   // True when the kernels read the caller's filter (or gradient) as it is.
   bool in_place() const { return in_place_; }
   int64_t ldw() const { return in_place_ ? pass_out_ : width_; }
+  // Groups one kernel tile covers (kernels::DirectGroupsPerTile).
+  int64_t groups_per_tile() const { return groups_per_tile_; }
   // From one tile's weights to the next's in pass `pass`.
   int64_t step(size_t pass) const { return in_place_ ? width_ : block_[pass]; }
   int64_t packed_floats() const override { return in_place_ ? 0 : packed_floats_; }
@@ -355,7 +362,6 @@ class DirectProduct final : public Executable {
   DirectProduct(const Problem& p, std::vector<Pass> passes, WorkspaceLayout* layout)
       : g_(p.geometry), forward_(p.direction == Direction::kForward),
         nchw_(g_.data_format == DataFormat::kNCHW), passes_(std::move(passes)),
-        groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
         chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
         weights_(g_, passes_, static_cast<int64_t>(p.kernels.lanes),
                  forward_ ? DirectWeights::Use::kForward : DirectWeights::Use::kBackpropInput, p.kernels.transpose),
@@ -383,7 +389,7 @@ class DirectProduct final : public Executable {
       band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes).floats());
     }
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
-    const int64_t outputs_per_task = chunks_.per_call * groups_per_tile_ * passes_[0].g.opg;
+    const int64_t outputs_per_task = chunks_.per_call * weights_.groups_per_tile() * passes_[0].g.opg;
     epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task);
     const kernels::DirectGeometry& first = passes_[0].g;
     in_image_ = first.in_channels * first.in_h * first.in_w;
@@ -398,7 +404,7 @@ class DirectProduct final : public Executable {
   std::string Describe() const override {
     const char* groups = reduces_ ? "groups, vectors over their input channels" : "groups";
     return StrCat("of ", rows_per_task_, " rows x ",
-                  groups_per_tile_ == 1 ? groups : StrCat("vectors of ", groups_per_tile_, " groups"),
+                  TileGroups(weights_.groups_per_tile(), groups),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
                   staged_ ? ", each task packing its weights" : "", nchw_ ? ", image by image on NHWC copies" : "",
                   forward_ ? ""
@@ -443,18 +449,18 @@ class DirectProduct final : public Executable {
     const kernels::DirectGeometry& first = passes_[0].g;
     const int64_t row0 = d[1] * rows_per_task_, tile = chunks_.first(d[2]), tiles = chunks_.count(d[2]);
     const Range result_rows{row0 * phase_rows_, std::min(result_h_, (row0 + rows_per_task_) * phase_rows_)};
-    const int64_t first_channel = tile * groups_per_tile_ * first.opg;
+    const int64_t first_channel = tile * weights_.groups_per_tile() * first.opg;
     float* staged = staged_ ? ctx.workspace.Get<float>(kStagedWeights, worker) : nullptr;
     if (staged_) weights_.StageTiles(w, tile, tiles, staged);
     const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out, result_h_ * result_w_, first.out_channels,
                                            Range{result_rows.begin * result_w_, result_rows.end * result_w_},
-                                           first_channel, tiles * groups_per_tile_ * first.opg);
+                                           first_channel, tiles * weights_.groups_per_tile() * first.opg);
     epilogue_.Around(ctx.workspace, worker, block, BlockBias(bias, first_channel), [&] {
       for (size_t p = 0; p < passes_.size(); ++p) {
         const Pass& pass = passes_[p];
         const int64_t row1 = std::min(pass.g.out_h, row0 + rows_per_task_);
         if (row0 >= row1) continue;  // a phase one row shorter than the others
-        ctx.kernels.direct_forward_nhwc(pass.g, {row0, row1, tile * groups_per_tile_, tiles}, in,
+        ctx.kernels.direct_forward_nhwc(pass.g, {row0, row1, tile * weights_.groups_per_tile(), tiles}, in,
                                         staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile),
                                         weights_.ldw(), weights_.step(p), out + pass.dst_offset,
                                         ctx.workspace.Get<float>(kBand, worker));
@@ -465,7 +471,6 @@ class DirectProduct final : public Executable {
   const Conv2dGeometry& g_;
   bool forward_, nchw_;
   std::vector<Pass> passes_;
-  int64_t groups_per_tile_;
   TileChunks chunks_;
   DirectWeights weights_;
   Epilogue epilogue_;
@@ -480,7 +485,6 @@ class DirectFilter final : public Executable {
  public:
   DirectFilter(const Problem& p, WorkspaceLayout* layout)
       : g_(p.geometry), nchw_(g_.data_format == DataFormat::kNCHW), passes_(PassesOf(g_, true, nullptr)),
-        groups_per_tile_(kernels::DirectGroupsPerTile(passes_[0].g, static_cast<int64_t>(p.kernels.lanes))),
         chunks_(passes_[0].g, g_.groups, static_cast<int64_t>(p.kernels.lanes)),
         weights_(g_, passes_, static_cast<int64_t>(p.kernels.lanes), DirectWeights::Use::kBackpropFilter,
                  p.kernels.transpose) {
@@ -506,7 +510,7 @@ class DirectFilter final : public Executable {
     set_tasks(TaskSpace({chunks_.calls, parts_}));
   }
   std::string Describe() const override {
-    return StrCat("of ", groups_per_tile_ == 1 ? "groups" : StrCat("vectors of ", groups_per_tile_, " groups"),
+    return StrCat("of ", TileGroups(weights_.groups_per_tile(), "groups"),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
                   parts_ > 1 ? StrCat(", rows summed in ", parts_, " parts") : "",
                   nchw_ ? ", image by image on NHWC copies" : "");
@@ -560,15 +564,15 @@ class DirectFilter final : public Executable {
     // (The empty algorithm takes problems with no image or output row.)
     for (int64_t r = row0; r < row1; r += kFilterRows) {
       ctx.kernels.direct_backprop_filter_nhwc(
-          pass, {r, std::min(row1, r + kFilterRows), tile * groups_per_tile_, tiles}, src, diff_dst, weights_.ldw(),
-          weights_.step(0), weights_.Tile(sums, 0, tile), n > 0 || r > row0, ctx.workspace.Get<float>(kBand, worker));
+          pass, {r, std::min(row1, r + kFilterRows), tile * weights_.groups_per_tile(), tiles}, src, diff_dst,
+          weights_.ldw(), weights_.step(0), weights_.Tile(sums, 0, tile), n > 0 || r > row0,
+          ctx.workspace.Get<float>(kBand, worker));
     }
   }
 
   const Conv2dGeometry& g_;
   bool nchw_;
   std::vector<Pass> passes_;
-  int64_t groups_per_tile_;
   TileChunks chunks_;
   DirectWeights weights_;
   int64_t gradient_floats_ = 0, parts_ = 1;

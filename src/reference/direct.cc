@@ -21,10 +21,9 @@ float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow,
 }
 
 // Reduce mode (src/kernels/direct.h): output o (the tile's j-th) of pixel (oh, ow) as lanes partial sums over the
-// taps inside the image, then added by halves.
-float ReducedOutput(const DirectGeometry& g, const float* src, const float* w, int64_t oh, int64_t ow, int64_t o,
-                    int64_t j, bool fused, int64_t lanes) {
-  const kernels::TapRange rows = kernels::TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+// taps inside the image (filter rows `rows`, the ones inside for output row oh), then added by halves.
+float ReducedOutput(const DirectGeometry& g, const float* src, const float* w, kernels::TapRange rows, int64_t oh,
+                    int64_t ow, int64_t o, int64_t j, bool fused, int64_t lanes) {
   const kernels::TapRange columns =
       kernels::TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
   std::vector<float> sums(static_cast<size_t>(lanes), 0.0f);
@@ -55,7 +54,7 @@ void DirectForwardNhwc(const DirectGeometry& g, const kernels::DirectTile& t, co
         const float* w = weights + (o - o0) / width * weights_step;
         const int64_t j = (o - o0) % width;
         if (kernels::DirectReduces(g, lanes)) {
-          dst[oh * g.out_row + ow * g.out_pixel + o] = ReducedOutput(g, src, w, oh, ow, o, j, fused, lanes);
+          dst[oh * g.out_row + ow * g.out_pixel + o] = ReducedOutput(g, src, w, rows, oh, ow, o, j, fused, lanes);
           continue;
         }
         float acc = 0.0f;
