@@ -113,6 +113,11 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   b.Add(2 * n, 3, 3, 3, 2, 1, 12, true);
   if (many_lanes) b.Add(1, std::max<int64_t>(1, 64 / n), 3, 3, 1, 1, 33, true, true);
   if (many_lanes) b.Add(3, std::max<int64_t>(1, 32 / n), 2, 2, 1, 1, 112, false, true);
+  // Backprop-filter's runs of pixels: rows wider than a run (in pieces), a 1-channel image's 17 vectors of outputs
+  // (passes over as many vectors as the sums hold, then the rest), and 64 outputs of one channel (U-Net's).
+  b.Add(2 * n, 3, 3, 3, 1, 1, 200, true);
+  b.Add(17 * n, 1, 3, 3, 1, 1, 150, true);
+  b.Add(std::max<int64_t>(1, 64 / n) * n, 1, 3, 3, 2, 1, 70, false);
   // Groups of many input channels, a K of hundreds (ResNet-50's 64-channel 3x3 layer, RegNet's 56-channel groups).
   b.Add(4 * n, 64, 3, 3, 1, 1, 14, true);
   if (n >= 16) b.Add(7 * n / 2, 56, 3, 3, 2, 1, 7, true);
