@@ -373,7 +373,9 @@ HWY_INLINE void ForwardDirectRows(D d, const DwGeometry& g, const DwTile& t, Win
         });
       }
     };
-    const auto window = [&](int64_t ow) {
+    // Inlined: compiled as a function of its own (GCC 12's choice), it read the row's values through its closure,
+    // again after every store, and the kernel ran 3x3 layers of 32-480 channels at 0.70-0.85x the speed (AVX2).
+    const auto window = [&](int64_t ow) COLCONV_INLINE_LAMBDA {
       const int64_t iw0 = ow * S - g.pad_left;
       if (iw0 >= 0 && iw0 + columns_per_window <= g.in_w && ow + T <= g.out_w) {
         const float* at = src + ih * input_row + iw0 * pixel;
