@@ -184,6 +184,10 @@ std::vector<DwCase> DwGrid(size_t lanes, double scale) {
       const int64_t channels = 2 * static_cast<int64_t>(lanes);
       b.Add(k == 13 ? 2 : 1, k, 1, 1, 1, 1, b.Pick(1, 4), w, channels, 1, b.Pick(0, 1) == 0, true);
     }
+  // Backprop-input's listed taps (one output per channel): runs of 8, 4 and a last overlapping 4 pixels per
+  // residue class at strides 1-3, and a 9x9 filter, whose 81 taps exceed the list (the tap loops then).
+  for (int64_t s = 1; s <= 3; ++s) b.Add(3, 5, s, s, 1, 1, b.Pick(2, 6), 13 * s + b.Pick(0, 2), 3, 1, true);
+  b.Add(9, 9, 1, 1, 1, 1, b.Pick(9, 12), 21, static_cast<int64_t>(lanes), 1, true);
   b.Add(3, 3, 1, 1, 1, 1, 1, 1, 5, 1, true);
   b.Add(1, 1, 1, 1, 1, 1, 1, 1, 7, 2, false);
   b.Add(3, 3, 2, 2, 1, 1, 1, 1, 4, 1, true);
