@@ -1,8 +1,9 @@
 // Direct depthwise backprop-input and backprop-filter for NHWC data, every Highway target: vectors over channels,
 // one element per lane (see depthwise.h for the contract and the order of every sum).
 //
-// Backprop-input gathers per input pixel: four pixels at a time where they share their taps, one at a time
-// elsewhere; its channel remainder runs in one-lane vectors, so no load or store leaves the caller's buffers.
+// Backprop-input gathers per input pixel: eight or four pixels at a time where they share their taps (with one
+// output per channel, from a list of the taps' offsets), one at a time elsewhere; its channel remainder runs in
+// one-lane vectors, so no load or store leaves the caller's buffers.
 
 #if defined(COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_BACKPROP_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef COLCONV_SRC_KERNELS_DEPTHWISE_NHWC_BACKPROP_INL_H_
