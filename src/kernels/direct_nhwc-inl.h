@@ -493,17 +493,24 @@ HWY_INLINE void DirectFilterPasses(D d, const DirectGeometry& g, const DirectTil
   for (; ic + kRun <= g.cpg; ic += kRun) {
     DirectFilterTaps<kRun, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
   }
-  if (kRun > 8 && ic + 8 <= g.cpg) {
-    DirectFilterTaps<8, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
-    ic += 8;
+  // (Fewer than kRun channels remain: a run of kRun or more never does.)
+  if constexpr (kRun > 8) {
+    if (ic + 8 <= g.cpg) {
+      DirectFilterTaps<8, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
+      ic += 8;
+    }
   }
-  if (ic + 4 <= g.cpg) {
-    DirectFilterTaps<4, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
-    ic += 4;
+  if constexpr (kRun > 4) {
+    if (ic + 4 <= g.cpg) {
+      DirectFilterTaps<4, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
+      ic += 4;
+    }
   }
-  if (ic + 2 <= g.cpg) {
-    DirectFilterTaps<2, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
-    ic += 2;
+  if constexpr (kRun > 2) {
+    if (ic + 2 <= g.cpg) {
+      DirectFilterTaps<2, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
+      ic += 2;
+    }
   }
   if (ic < g.cpg) DirectFilterTaps<1, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
 }
@@ -511,7 +518,7 @@ HWY_INLINE void DirectFilterPasses(D d, const DirectGeometry& g, const DirectTil
 // Broadcast mode over vectors of d, from output channel o0: two or one at a time; with one input channel per group
 // (a 1-channel image), as many as the sums hold, one tap a pass. A pass then reads a run of each pixel's
 // diff_dst, not a line of it: U-Net's 64 outputs from 1 channel (AVX2: 8 vectors, 9 passes of one tap) ran
-// 1.7-2.0x as fast so as in pairs of vectors over 4 taps (a test program on that layer's shapes, runs of 64-256
+// 1.7-2.0x as fast as in pairs of vectors over 4 taps (a test program on that layer's shapes, runs of 64-256
 // pixels), whose passes each first met a pixel's next line in L2 or beyond.
 template <class D>
 HWY_INLINE void DirectFilterVectors(D d, const DirectGeometry& g, const DirectTile& t, const PixelRun& run,
