@@ -106,8 +106,9 @@ HWY_INLINE void BackpropInputPixelsNhwc(D d, const DwGeometry& g, const float* H
   }
 }
 
-// One output per channel: the taps that reach a run of pixels as a list of offsets (weights, and diff_dst from the
-// output pixel the run's first pixel reads through its first tap), kh then kw ascending, made once per run. Its
+// One output per channel: the taps that reach a run of pixels as a list of offsets (into the weights, and into
+// diff_dst from column o_first of output row 0, o_first the column the pixel reads through the run's first kw
+// tap), kh then kw ascending, made once per run. Its
 // gather holds fewer addresses than the loops over two tap sets, whose bookkeeping spilled to the stack inside
 // the loop and around the stores (perf: a third of the samples on MobileNetV1's stride-2 layer).
 constexpr int64_t kDwListTaps = 64;
@@ -128,7 +129,7 @@ HWY_INLINE bool ListTaps(const DwGeometry& g, const TapSet& kh, const TapSet& kw
   return true;
 }
 // T input pixels from iw0, s apart, channels [c, c + Lanes): the sums of BackpropInputPixelsNhwc<T, 1>, in its
-// order. `dy` is diff_dst at output pixel kw.o_first of the list's first row, channel c.
+// order. `dy` is diff_dst at column kw.o_first of output row 0, channel c.
 template <size_t T, class D>
 HWY_INLINE void GatherListedNhwc(D d, const DwGeometry& g, const DwTapList& list, const float* HWY_RESTRICT dy,
                                  const float* HWY_RESTRICT w, float* HWY_RESTRICT out) {
