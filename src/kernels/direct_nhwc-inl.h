@@ -406,19 +406,24 @@ struct PixelRun {
 // the 16-channel layer 3-6% slower, runs of 32768 floats U-Net's 1.4x slower.
 constexpr int64_t kFilterRunFloats = 4096;
 constexpr int64_t kFilterRunPixels = 128;
+// Calls body(run, sums) for each run in order (sized for `outputs` output channels a pixel), sums telling whether
+// the run continues from the stored sums: every run but the first, and the first when the call `accumulate`s.
 template <class Body>
 HWY_INLINE void ForEachPixelRun(const DirectGeometry& g, const DirectTile& t, const DirectBand& b, int64_t outputs,
-                                const Body& body) {
+                                bool accumulate, const Body& body) {
   const int64_t per_pixel = outputs + g.kernel_h * g.stride_w * b.pixel / t.tiles;
   const int64_t pixels = std::max(kFilterRunPixels, kFilterRunFloats / per_pixel);
+  const auto run = [&](const PixelRun& r) {
+    body(r, accumulate || r.row0 > t.row0 || r.col0 > 0);
+  };
   if (pixels < g.out_w) {  // pieces of rows, of equal widths
     const int64_t pieces = (g.out_w + pixels - 1) / pixels, width = (g.out_w + pieces - 1) / pieces;
     for (int64_t oh = t.row0; oh < t.row1; ++oh)
-      for (int64_t ow = 0; ow < g.out_w; ow += width) body(PixelRun{oh, oh + 1, ow, std::min(g.out_w, ow + width)});
+      for (int64_t ow = 0; ow < g.out_w; ow += width) run(PixelRun{oh, oh + 1, ow, std::min(g.out_w, ow + width)});
     return;
   }
   const int64_t rows = pixels / g.out_w;
-  for (int64_t oh = t.row0; oh < t.row1; oh += rows) body(PixelRun{oh, std::min(t.row1, oh + rows), 0, g.out_w});
+  for (int64_t oh = t.row0; oh < t.row1; oh += rows) run(PixelRun{oh, std::min(t.row1, oh + rows), 0, g.out_w});
 }
 
 // One pass: taps tap0 .. tap0 + R - 1 (flat, kh * kernel_w + kw) x input channels ic0 .. ic0 + Q - 1 of the
@@ -551,18 +556,14 @@ HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& geometry, const
       g, t, src, scratch,
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
         float* dw = diff_weights + k * weights_step;
-        bool first = true;
-        ForEachPixelRun(g, t, b, static_cast<int64_t>(hn::Lanes(d)), [&](const PixelRun& run) {
-          DirectFilterPasses<1, true>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate || !first, o0);
-          first = false;
+        ForEachPixelRun(g, t, b, static_cast<int64_t>(hn::Lanes(d)), accumulate, [&](const PixelRun& run, bool sums) {
+          DirectFilterPasses<1, true>(d, g, t, run, b, band, diff_dst, ldw, dw, sums, o0);
         });
       },
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
         float* dw = diff_weights + k * weights_step;
-        bool first = true;
-        ForEachPixelRun(g, t, b, g.opg, [&](const PixelRun& run) {
-          DirectFilterVectors(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate || !first, o0);
-          first = false;
+        ForEachPixelRun(g, t, b, g.opg, accumulate, [&](const PixelRun& run, bool sums) {
+          DirectFilterVectors(d, g, t, run, b, band, diff_dst, ldw, dw, sums, o0);
         });
       });
 }
