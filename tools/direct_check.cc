@@ -163,6 +163,8 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
 
   if (kernels::DirectReduces(g, lanes)) return;  // forward only (direct.h)
   // Backprop-filter continuing from random sums, and from zero over NaN (which must not be read).
+  call.scratch = static_cast<size_t>(
+      kernels::DirectFilterScratchFloats(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes));
   for (const bool accumulate : {true, false}) {
     call.what = StrCat(table.target_name, " direct backprop-filter NHWC ", accumulate ? "accumulating " : "",
                        c.Describe());

@@ -490,10 +490,10 @@ class DirectFilter final : public Executable {
                  p.kernels.transpose) {
     weights_.Book(layout, false);
     const kernels::DirectGeometry& pass = passes_[0].g;
-    const int64_t band = kernels::DirectBandOf(pass, std::min(kFilterRows, pass.out_h), chunks_.per_call,
-                                               static_cast<int64_t>(p.kernels.lanes))
-                             .floats();
-    layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
+    const int64_t scratch = kernels::DirectFilterScratchFloats(pass, std::min(kFilterRows, pass.out_h),
+                                                               chunks_.per_call, static_cast<int64_t>(p.kernels.lanes));
+    layout->BookPerWorker(kBand, static_cast<size_t>(scratch) * sizeof(float), 64,
+                          "one band of padded input rows, and a run of diff_dst's pixels");
     gradient_floats_ = NumElements(g_.weights_shape());  // the HWIO filter's, or its packed blocks'
     parts_ = FilterRowParts(chunks_.calls, pass.out_h, gradient_floats_);
     if (parts_ > 1) {

@@ -23,6 +23,7 @@
 #ifndef COLCONV_SRC_KERNELS_DIRECT_H_
 #define COLCONV_SRC_KERNELS_DIRECT_H_
 
+#include <algorithm>
 #include <cstdint>
 
 namespace colconv {
@@ -99,6 +100,37 @@ inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64
   return {(tile_rows - 1) * g.stride_h + eff_h, (out_width - 1) * g.stride_w + eff_w, depth, tiles * g.cpg * depth};
 }
 
+// Output channels one tile covers: its groups' (DirectGroupsPerTile).
+inline int64_t DirectTileOutputs(const DirectGeometry& g, int64_t lanes) {
+  return DirectGroupsPerTile(g, lanes) * g.opg;
+}
+
+// Backprop-filter sums a tile in runs of its output pixels (whole rows, or equal pieces of one) that hold about
+// kDirectFilterRunFloats floats of diff_dst and band, and at least kDirectFilterRunPixels pixels
+// (direct_nhwc-inl.h says why); a run of `b` and `tiles` tiles has at most this many pixels.
+constexpr int64_t kDirectFilterRunFloats = 4096;
+constexpr int64_t kDirectFilterRunPixels = 128;
+inline int64_t DirectFilterRunPixels(const DirectGeometry& g, const DirectBand& b, int64_t tiles, int64_t lanes) {
+  const int64_t per_pixel = DirectTileOutputs(g, lanes) + g.kernel_h * g.stride_w * b.pixel / tiles;
+  return std::max(kDirectFilterRunPixels, kDirectFilterRunFloats / per_pixel);
+}
+// Backprop-filter copies a run's diff_dst of one tile, pixel after pixel, where each of its values takes part in at
+// least kDirectFilterCopyUses products (taps x input channels per group), unless the tile has all of a pixel's
+// output channels (a run's diff_dst is one piece then). On AVX2 (Zen 3) the copy ran ResNeXt's layers 1.03-2.0x as
+// fast with 72-288 products (direct_nhwc-inl.h: DiffDstOfRun), and its 56x56 layer's 4-channel groups (36) 0.95x.
+constexpr int64_t kDirectFilterCopyUses = 64;
+inline bool DirectFilterCopiesRuns(const DirectGeometry& g, int64_t lanes) {
+  return DirectTileOutputs(g, lanes) != g.out_pixel && g.kernel_h * g.kernel_w * g.cpg >= kDirectFilterCopyUses;
+}
+// Backprop-filter's scratch: the band, then (64-byte aligned from the band's start) one run's copy.
+inline int64_t DirectFilterRunCopyOffset(const DirectBand& b) { return (b.floats() + 15) / 16 * 16; }
+inline int64_t DirectFilterScratchFloats(const DirectGeometry& g, int64_t tile_rows, int64_t tiles, int64_t lanes) {
+  const DirectBand b = DirectBandOf(g, tile_rows, tiles, lanes);
+  if (!DirectFilterCopiesRuns(g, lanes)) return b.floats();
+  const int64_t pixels = std::min(DirectFilterRunPixels(g, b, tiles, lanes), tile_rows * g.out_w);
+  return DirectFilterRunCopyOffset(b) + pixels * DirectTileOutputs(g, lanes);
+}
+
 // Forward: dst = sum over taps (kh, then kw ascending) and, within each, the group's input channels (ascending) of
 // src x weights, skipping the filter rows that fall in the padding and adding the padding columns' zero products
 // (reduce mode skips those too; neither changes a sum of finite weights, which starts from +0 and so is never
@@ -109,7 +141,8 @@ using DirectForwardFn = void (*)(const DirectGeometry& g, const DirectTile& t, c
 // Backprop-filter: sums into diff_weights (the weights' layout), per element, the tile's output pixels' products
 // in row, then column order (the padding's zero products included), continuing from the value already there when
 // `accumulate`, else from zero without reading it (a separate pass of zeros over a 1.2 MB gradient was a fifth of
-// ResNeXt's 7x7 layer's time). Runs when DirectBroadcasts or DirectSpreads.
+// ResNeXt's 7x7 layer's time); `scratch` holds DirectFilterScratchFloats(g, rows, tiles, lanes) floats. Runs when
+// DirectBroadcasts or DirectSpreads.
 using DirectBackpropFilterFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src,
                                         const float* diff_dst, int64_t ldw, int64_t weights_step,
                                         float* diff_weights, bool accumulate, float* scratch);

@@ -396,23 +396,19 @@ struct PixelRun {
   int64_t row0, row1, col0, col1;
 };
 
-// Backprop-filter sums a tile run by run, every pass over one run before the next run (each sum continues from
-// the value the last run stored, so every element still adds its pixels in row, then column order): a run's
-// diff_dst and band then stay in cache across its passes, which over a whole tile (up to 8 rows; U-Net's 1-channel
-// layer's are 512 KB of diff_dst) read them from L2 or beyond, pass after pass. Runs hold about kFilterRunFloats
-// floats of both (half a 32 KB L1), and at least kFilterRunPixels pixels. Measured on AVX2 (Zen 3), 6 alternated
-// rounds against whole tiles: U-Net's layer 1.29 ms against 2.02, ResNeXt's 56x56 layer 0.82 against 0.91, the
-// stem 0.30 against 0.31, the 16-channel layer 0.86 against 0.82 (best of 6); a floor of 64 pixels ran the stem and
-// the 16-channel layer 3-6% slower, runs of 32768 floats U-Net's 1.4x slower.
-constexpr int64_t kFilterRunFloats = 4096;
-constexpr int64_t kFilterRunPixels = 128;
-// Calls body(run, sums) for each run in order (sized for `outputs` output channels a pixel), sums telling whether
-// the run continues from the stored sums: every run but the first, and the first when the call `accumulate`s.
+// Backprop-filter sums a tile run by run (direct.h: DirectFilterRunPixels), every pass over one run before the
+// next run (each sum continues from the value the last run stored, so every element still adds its pixels in row,
+// then column order): a run's diff_dst and band then stay in cache across its passes, which over a whole tile (up
+// to 8 rows; U-Net's 1-channel layer's are 512 KB of diff_dst) read them from L2 or beyond, pass after pass.
+// Measured on AVX2 (Zen 3), 6 alternated rounds against whole tiles: U-Net's layer 1.29 ms against 2.02, ResNeXt's
+// 56x56 layer 0.82 against 0.91, the stem 0.30 against 0.31, the 16-channel layer 0.86 against 0.82 (best of 6); a
+// floor of 64 pixels ran the stem and the 16-channel layer 3-6% slower, runs of 32768 floats U-Net's 1.4x slower.
+// Calls body(run, sums) for each run in order, sums telling whether the run continues from the stored sums: every
+// run but the first, and the first when the call `accumulate`s.
 template <class Body>
-HWY_INLINE void ForEachPixelRun(const DirectGeometry& g, const DirectTile& t, const DirectBand& b, int64_t outputs,
+HWY_INLINE void ForEachPixelRun(const DirectGeometry& g, const DirectTile& t, const DirectBand& b, int64_t lanes,
                                 bool accumulate, const Body& body) {
-  const int64_t per_pixel = outputs + g.kernel_h * g.stride_w * b.pixel / t.tiles;
-  const int64_t pixels = std::max(kFilterRunPixels, kFilterRunFloats / per_pixel);
+  const int64_t pixels = DirectFilterRunPixels(g, b, t.tiles, lanes);
   const auto run = [&](const PixelRun& r) {
     body(r, accumulate || r.row0 > t.row0 || r.col0 > 0);
   };
@@ -426,16 +422,42 @@ HWY_INLINE void ForEachPixelRun(const DirectGeometry& g, const DirectTile& t, co
   for (int64_t oh = t.row0; oh < t.row1; oh += rows) run(PixelRun{oh, std::min(t.row1, oh + rows), 0, g.out_w});
 }
 
+// The diff_dst a run's passes read: output channel o of the tile (counted from its first) at the run's pixel
+// (row0 + i, col0 + j) is at[i * row + j * pixel + o].
+struct RunDiffDst {
+  const float* at;
+  int64_t row, pixel;
+};
+
+// Run `run` of the tile whose `outputs` output channels start at o0: diff_dst where it is, or copied to `copy`
+// pixel after pixel (direct.h: DirectFilterCopiesRuns). In place, a pass's pixels sat out_pixel floats apart, on
+// ResNeXt's 1024-channel layer 4 KB: all in one set of the 8-way L1 cache, so every pass read its run from L2
+// (perf: a third of the samples on that load); copied, that layer ran 2.0x as fast, its 512-channel one 1.2x.
+HWY_INLINE RunDiffDst DiffDstOfRun(const DirectGeometry& g, const PixelRun& run, const float* HWY_RESTRICT diff_dst,
+                                   int64_t o0, int64_t outputs, float* HWY_RESTRICT copy) {
+  const float* first = diff_dst + run.row0 * g.out_row + run.col0 * g.out_pixel + o0;
+  if (copy == nullptr) return {first, g.out_row, g.out_pixel};
+  const int64_t width = run.col1 - run.col0;
+  float* to = copy;
+  for (int64_t oh = run.row0; oh < run.row1; ++oh) {
+    const float* from = first + (oh - run.row0) * g.out_row;
+    for (int64_t ow = 0; ow < width; ++ow, from += g.out_pixel, to += outputs) {
+      CopyRun(from, to, static_cast<size_t>(outputs));
+    }
+  }
+  return {copy, width * outputs, outputs};
+}
+
 // One pass: taps tap0 .. tap0 + R - 1 (flat, kh * kernel_w + kw) x input channels ic0 .. ic0 + Q - 1 of the
 // weights (dw: the first vector's column), V output vectors from output channel o, over the run's output pixels
-// in row, then column order, continued from diff_weights when `accumulate`, else from zero. R, Q and V are
-// compile-time so that the R x Q x V sums stay in registers (a pass over a runtime count of pairs kept them in
-// memory, at a third of the speed); the band is addressed by R tap offsets and Q constant steps.
+// in row, then column order, continued from diff_weights when `accumulate`, else from zero; o counts from the
+// tile's first output channel. R, Q and V are compile-time so that the R x Q x V sums stay in registers (a pass over
+// a runtime count of pairs kept them in memory, at a third of the speed); the band is addressed by R tap offsets
+// and Q constant steps.
 template <int R, int Q, int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile& t, const PixelRun& run,
-                                 const DirectBand& b, const float* band, const float* HWY_RESTRICT diff_dst,
-                                 int64_t ldw, float* HWY_RESTRICT dw, bool accumulate, int64_t tap0, int64_t ic0,
-                                 int64_t o) {
+                                 const DirectBand& b, const float* band, const RunDiffDst& diff_dst, int64_t ldw,
+                                 float* HWY_RESTRICT dw, bool accumulate, int64_t tap0, int64_t ic0, int64_t o) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), pixel = b.pixel, depth = BandDepth<kSpread>(d);
   hn::Vec<D> acc[R][Q][V];
   int64_t offset[R];  // where tap r reads the band, from the pixel's first tap
@@ -449,8 +471,8 @@ HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile&
   }
   for (int64_t oh = run.row0; oh < run.row1; ++oh) {
     const float* row = band + (oh - t.row0) * g.stride_h * b.width * pixel;
-    const float* dy = diff_dst + oh * g.out_row + run.col0 * g.out_pixel + o;
-    for (int64_t ow = run.col0; ow < run.col1; ++ow, dy += g.out_pixel) {
+    const float* dy = diff_dst.at + (oh - run.row0) * diff_dst.row + o;
+    for (int64_t ow = run.col0; ow < run.col1; ++ow, dy += diff_dst.pixel) {
       hn::Vec<D> y[V];
       Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { y[v] = hn::LoadU(d, dy + v * n); });
       const float* x = row + ow * g.stride_w * pixel;
@@ -474,8 +496,8 @@ constexpr int kDirectFilterSums = HWY_MAX_BYTES >= 64 ? 16 : 8;
 // Input channels ic0 .. ic0 + Q - 1 of every tap: R taps a pass, the rest one by one.
 template <int Q, int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterTaps(D d, const DirectGeometry& g, const DirectTile& t, const PixelRun& run,
-                                 const DirectBand& b, const float* band, const float* diff_dst, int64_t ldw, float* dw,
-                                 bool accumulate, int64_t ic0, int64_t o) {
+                                 const DirectBand& b, const float* band, const RunDiffDst& diff_dst, int64_t ldw,
+                                 float* dw, bool accumulate, int64_t ic0, int64_t o) {
   constexpr int R = kDirectFilterSums / (Q * V) > 0 ? kDirectFilterSums / (Q * V) : 1;
   const int64_t taps = g.kernel_h * g.kernel_w;
   int64_t tap = 0;
@@ -491,7 +513,7 @@ HWY_INLINE void DirectFilterTaps(D d, const DirectGeometry& g, const DirectTile&
 // end: 8, 4, 2, 1).
 template <int V, bool kSpread, class D>
 HWY_INLINE void DirectFilterPasses(D d, const DirectGeometry& g, const DirectTile& t, const PixelRun& run,
-                                   const DirectBand& b, const float* band, const float* diff_dst, int64_t ldw,
+                                   const DirectBand& b, const float* band, const RunDiffDst& diff_dst, int64_t ldw,
                                    float* dw, bool accumulate, int64_t o) {
   constexpr int kRun = kDirectFilterSums / V;
   int64_t ic = 0;
@@ -520,18 +542,18 @@ HWY_INLINE void DirectFilterPasses(D d, const DirectGeometry& g, const DirectTil
   if (ic < g.cpg) DirectFilterTaps<1, V, kSpread>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, ic, o);
 }
 
-// Broadcast mode over vectors of d, from output channel o0: two or one at a time; with one input channel per group
+// Broadcast mode over the tile's vectors of d: two or one at a time; with one input channel per group
 // (a 1-channel image), as many as the sums hold, one tap a pass. A pass then reads a run of each pixel's
 // diff_dst, not a line of it: U-Net's 64 outputs from 1 channel (AVX2: 8 vectors, 9 passes of one tap) ran
 // 1.7-2.0x as fast as in pairs of vectors over 4 taps (a test program on that layer's shapes, runs of 64-256
 // pixels), whose passes each first met a pixel's next line in L2 or beyond.
 template <class D>
 HWY_INLINE void DirectFilterVectors(D d, const DirectGeometry& g, const DirectTile& t, const PixelRun& run,
-                                    const DirectBand& b, const float* band, const float* HWY_RESTRICT diff_dst,
-                                    int64_t ldw, float* HWY_RESTRICT diff_weights, bool accumulate, int64_t o0) {
+                                    const DirectBand& b, const float* band, const RunDiffDst& diff_dst,
+                                    int64_t ldw, float* HWY_RESTRICT diff_weights, bool accumulate) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), vectors = g.opg / n;
   for (int64_t v = 0; v < vectors;) {
-    const int64_t o = o0 + v * n;
+    const int64_t o = v * n;
     float* dw = diff_weights + v * n;
     if (g.cpg == 1 && vectors - v >= kDirectFilterSums) {
       DirectFilterPasses<kDirectFilterSums, false>(d, g, t, run, b, band, diff_dst, ldw, dw, accumulate, o);
@@ -552,18 +574,24 @@ HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& geometry, const
                                            bool accumulate, float* HWY_RESTRICT scratch) {
   const DirectGeometry g = geometry;  // copies no store can reach (DirectForwardNhwc)
   const DirectTile t = tile;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  const int64_t outputs = DirectTileOutputs(g, lanes);
+  float* copy = DirectFilterCopiesRuns(g, lanes)
+                    ? scratch + DirectFilterRunCopyOffset(DirectBandOf(g, t.row1 - t.row0, t.tiles, lanes))
+                    : nullptr;
   ForEachTileOfBand(
       g, t, src, scratch,
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
         float* dw = diff_weights + k * weights_step;
-        ForEachPixelRun(g, t, b, static_cast<int64_t>(hn::Lanes(d)), accumulate, [&](const PixelRun& run, bool sums) {
-          DirectFilterPasses<1, true>(d, g, t, run, b, band, diff_dst, ldw, dw, sums, o0);
+        ForEachPixelRun(g, t, b, lanes, accumulate, [&](const PixelRun& run, bool sums) {
+          const RunDiffDst dy = DiffDstOfRun(g, run, diff_dst, o0, outputs, copy);
+          DirectFilterPasses<1, true>(d, g, t, run, b, band, dy, ldw, dw, sums, 0);
         });
       },
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
         float* dw = diff_weights + k * weights_step;
-        ForEachPixelRun(g, t, b, g.opg, accumulate, [&](const PixelRun& run, bool sums) {
-          DirectFilterVectors(d, g, t, run, b, band, diff_dst, ldw, dw, sums, o0);
+        ForEachPixelRun(g, t, b, lanes, accumulate, [&](const PixelRun& run, bool sums) {
+          DirectFilterVectors(d, g, t, run, b, band, DiffDstOfRun(g, run, diff_dst, o0, outputs, copy), ldw, dw, sums);
         });
       });
 }
