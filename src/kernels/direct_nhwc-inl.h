@@ -469,10 +469,23 @@ HWY_INLINE void DirectFilterPass(D d, const DirectGeometry& g, const DirectTile&
     for (int q = 0; q < Q; ++q)
       for (int v = 0; v < V; ++v) acc[r][q][v] = accumulate ? hn::LoadU(d, weights(r, q) + v * n) : hn::Zero(d);
   }
-  for (int64_t oh = run.row0; oh < run.row1; ++oh) {
+  // The run's rows and columns where some tap of the pass lies inside the image: a 7x7 image's 3x3 filter puts 18%
+  // of its products in the padding (ResNeXt's 7x7 layer 1.1x faster without them).
+  OutputSpan rows{run.row1, run.row0}, columns{run.col1, run.col0};
+  for (int r = 0; r < R; ++r) {
+    const int64_t tap = tap0 + r;
+    const OutputSpan inside_rows =
+        InsideSpan(g.in_h, g.stride_h, g.pad_top, tap / g.kernel_w * g.dilation_h, run.row0, run.row1);
+    const OutputSpan inside_columns =
+        InsideSpan(g.in_w, g.stride_w, g.pad_left, tap % g.kernel_w * g.dilation_w, run.col0, run.col1);
+    if (inside_rows.begin == inside_rows.end || inside_columns.begin == inside_columns.end) continue;
+    rows = {std::min(rows.begin, inside_rows.begin), std::max(rows.end, inside_rows.end)};
+    columns = {std::min(columns.begin, inside_columns.begin), std::max(columns.end, inside_columns.end)};
+  }
+  for (int64_t oh = rows.begin; oh < rows.end; ++oh) {
     const float* row = band + (oh - t.row0) * g.stride_h * b.width * pixel;
-    const float* dy = diff_dst.at + (oh - run.row0) * diff_dst.row + o;
-    for (int64_t ow = run.col0; ow < run.col1; ++ow, dy += diff_dst.pixel) {
+    const float* dy = diff_dst.at + (oh - run.row0) * diff_dst.row + (columns.begin - run.col0) * diff_dst.pixel + o;
+    for (int64_t ow = columns.begin; ow < columns.end; ++ow, dy += diff_dst.pixel) {
       hn::Vec<D> y[V];
       Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { y[v] = hn::LoadU(d, dy + v * n); });
       const float* x = row + ow * g.stride_w * pixel;

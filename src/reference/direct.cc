@@ -12,12 +12,19 @@ namespace {
 using kernels::DirectGeometry;
 using kernels::TapInput;
 
-// Input channel c under tap (kh, kw) of output pixel (oh, ow), 0 in the padding.
-float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t c) {
+// Whether tap (kh, kw) of output pixel (oh, ow) reads inside the image.
+bool Inside(const DirectGeometry& g, int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
   const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, kh, g.dilation_h);
   const int64_t iw = TapInput(ow, g.stride_w, g.pad_left, kw, g.dilation_w);
-  const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-  return inside ? src[(ih * g.in_w + iw) * g.in_channels + c] : 0.0f;
+  return ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+}
+
+// Input channel c under tap (kh, kw) of output pixel (oh, ow), 0 in the padding.
+float InputAt(const DirectGeometry& g, const float* src, int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t c) {
+  if (!Inside(g, oh, ow, kh, kw)) return 0.0f;
+  const int64_t ih = TapInput(oh, g.stride_h, g.pad_top, kh, g.dilation_h);
+  const int64_t iw = TapInput(ow, g.stride_w, g.pad_left, kw, g.dilation_w);
+  return src[(ih * g.in_w + iw) * g.in_channels + c];
 }
 
 // Reduce mode (src/kernels/direct.h): output o (the tile's j-th) of pixel (oh, ow) as lanes partial sums over the
@@ -82,6 +89,7 @@ void DirectBackpropFilterNhwc(const DirectGeometry& g, const kernels::DirectTile
           if (!accumulate) acc = 0.0f;
           for (int64_t oh = t.row0; oh < t.row1; ++oh)
             for (int64_t ow = 0; ow < g.out_w; ++ow) {
+              if (!Inside(g, oh, ow, kh, kw)) continue;  // the padding's products are skipped (direct.h)
               const float x = InputAt(g, src, oh, ow, kh, kw, o / g.opg * g.cpg + ic);
               acc = MulAdd(x, diff_dst[oh * g.out_row + ow * g.out_pixel + o], acc, fused);
             }
