@@ -107,7 +107,7 @@ inline int64_t DirectTileOutputs(const DirectGeometry& g, int64_t lanes) {
 
 // Backprop-filter sums a tile in runs of its output pixels (whole rows, or equal pieces of one) that hold about
 // kDirectFilterRunFloats floats of diff_dst and band, and at least kDirectFilterRunPixels pixels
-// (direct_nhwc-inl.h says why); a run of `b` and `tiles` tiles has at most this many pixels.
+// (direct_nhwc-inl.h says why); a run over band `b` of `tiles` tiles has at most this many pixels.
 constexpr int64_t kDirectFilterRunFloats = 4096;
 constexpr int64_t kDirectFilterRunPixels = 128;
 inline int64_t DirectFilterRunPixels(const DirectGeometry& g, const DirectBand& b, int64_t tiles, int64_t lanes) {

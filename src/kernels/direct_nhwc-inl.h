@@ -598,7 +598,8 @@ HWY_NOINLINE void DirectBackpropFilterNhwc(const DirectGeometry& geometry, const
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) {
         float* dw = diff_weights + k * weights_step;
         ForEachPixelRun(g, t, b, lanes, accumulate, [&](const PixelRun& run, bool sums) {
-          DirectFilterVectors(d, g, t, run, b, band, DiffDstOfRun(g, run, diff_dst, o0, outputs, copy), ldw, dw, sums);
+          const RunDiffDst dy = DiffDstOfRun(g, run, diff_dst, o0, outputs, copy);
+          DirectFilterVectors(d, g, t, run, b, band, dy, ldw, dw, sums);
         });
       });
 }

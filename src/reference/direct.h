@@ -1,8 +1,8 @@
 // The oracle of the direct NHWC kernels: each result element computed alone, in the order they document
 // (src/kernels/direct.h), with the target's multiply-add (`fused`) and the padding's zero products skipped or
 // included as the kernels do (backprop-filter: all skipped; the zero products its kernels' passes over several taps
-// add change only a -0 or non-finite sum, which kernelcheck's data never makes). kernelcheck compares every target
-// with it bit for bit.
+// add change a sum only where it continues from -0 or diff_dst is not finite, which kernelcheck's data never is).
+// kernelcheck compares every target with it bit for bit.
 #ifndef COLCONV_SRC_REFERENCE_DIRECT_H_
 #define COLCONV_SRC_REFERENCE_DIRECT_H_
 
