@@ -410,10 +410,12 @@ template <class Body>
 HWY_INLINE void ForEachPixelRun(const DirectGeometry& g, const DirectTile& t, const DirectBand& b, int64_t lanes,
                                 bool accumulate, const Body& body) {
   const int64_t pixels = DirectFilterRunPixels(g, b, t.tiles, lanes);
-  const int64_t last_h = (g.kernel_h - 1) * g.dilation_h, last_w = (g.kernel_w - 1) * g.dilation_w;
   const auto run = [&](PixelRun r) {
-    r.inside = r.row0 * g.stride_h >= g.pad_top && (r.row1 - 1) * g.stride_h - g.pad_top + last_h < g.in_h &&
-               r.col0 * g.stride_w >= g.pad_left && (r.col1 - 1) * g.stride_w - g.pad_left + last_w < g.in_w;
+    // The first tap of the run's first pixel and the last tap of its last, along each axis (window.h: TapInput).
+    r.inside = TapInput(r.row0, g.stride_h, g.pad_top, 0, g.dilation_h) >= 0 &&
+               TapInput(r.row1 - 1, g.stride_h, g.pad_top, g.kernel_h - 1, g.dilation_h) < g.in_h &&
+               TapInput(r.col0, g.stride_w, g.pad_left, 0, g.dilation_w) >= 0 &&
+               TapInput(r.col1 - 1, g.stride_w, g.pad_left, g.kernel_w - 1, g.dilation_w) < g.in_w;
     body(r, accumulate || r.row0 > t.row0 || r.col0 > 0);
   };
   if (pixels < g.out_w) {  // pieces of rows, of equal widths
