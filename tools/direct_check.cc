@@ -161,7 +161,28 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
       },
       failures);
 
-  if (kernels::DirectReduces(g, lanes)) return;  // forward only (direct.h)
+  if (kernels::DirectReduces(g, lanes)) return;  // forward only, and without a band (direct.h)
+  // The same pass over a band it shares with a sibling pass of larger pads and a wider filter (a phase of a strided
+  // backprop-input beside another): the pass reads its band inside the cover's, its rows the cover's width apart.
+  DirectGeometry sibling = g;
+  sibling.pad_top += 1 + index % 2, sibling.pad_left += 2, sibling.kernel_w += 1;
+  const DirectGeometry passes[] = {g, sibling};
+  const DirectGeometry cover = kernels::DirectBandCover(passes, 2);
+  const kernels::DirectBand shared = kernels::DirectBandOf(cover, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes);
+  call.what = StrCat(table.target_name, " direct forward NHWC on a shared band ", c.Describe());
+  call.scratch = static_cast<size_t>(shared.floats());
+  CheckBitExact(
+      call,
+      [&](const float* x, const float* w, float* y, float* s) {
+        table.direct_band_nhwc(cover, c.tile, x, s);
+        table.direct_forward_on_band_nhwc(g, c.tile, shared, s + kernels::DirectBandOffset(cover, shared, g), w,
+                                          c.ldw, c.weights_step, y);
+      },
+      [&](const float* x, const float* w, float* y) {
+        reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
+      },
+      failures);
+
   // Backprop-filter continuing from random sums, and from zero over NaN (which must not be read).
   call.scratch = static_cast<size_t>(
       kernels::DirectFilterScratchFloats(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes));

@@ -384,8 +384,17 @@ class DirectProduct final : public Executable {
     } else {
       weights_.Book(layout, p.prepacked_weights);
     }
+    // Backprop-input's phases read the same rows of diff_dst: one band serves them all (direct.h).
+    shares_band_ = passes_.size() > 1 && !reduces_;
     int64_t band = 0;
+    if (shares_band_) {
+      std::vector<kernels::DirectGeometry> geometries;
+      for (const Pass& pass : passes_) geometries.push_back(pass.g);
+      cover_ = kernels::DirectBandCover(geometries.data(), static_cast<int64_t>(geometries.size()));
+      band = kernels::DirectBandOf(cover_, rows_per_task_, chunks_.per_call, lanes).floats();
+    }
     for (const Pass& pass : passes_) {
+      if (shares_band_) break;
       band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes).floats());
     }
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
@@ -410,7 +419,7 @@ class DirectProduct final : public Executable {
                   forward_ ? ""
                   : passes_.size() == 1 ? ", as a forward pass with the filter reversed"
                                         : StrCat(", as ", passes_.size(), " forward passes over the stride's phases, "
-                                                 "their taps reversed"));
+                                                 "their taps reversed", shares_band_ ? ", all on one band" : ""));
   }
   const WeightsPacking* weights_packing() const override { return &weights_; }
   bool fuses_post_ops() const override { return true; }
@@ -455,15 +464,28 @@ class DirectProduct final : public Executable {
     const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out, result_h_ * result_w_, first.out_channels,
                                            Range{result_rows.begin * result_w_, result_rows.end * result_w_},
                                            first_channel, tiles * weights_.groups_per_tile() * first.opg);
+    float* band = ctx.workspace.Get<float>(kBand, worker);
+    const int64_t group = tile * weights_.groups_per_tile();
+    kernels::DirectBand shared;
+    if (shares_band_) {
+      const kernels::DirectTile rows{row0, std::min(cover_.out_h, row0 + rows_per_task_), group, tiles};
+      shared = kernels::DirectBandOf(cover_, rows.row1 - row0, tiles, static_cast<int64_t>(ctx.kernels.lanes));
+      ctx.kernels.direct_band_nhwc(cover_, rows, in, band);
+    }
     epilogue_.Around(ctx.workspace, worker, block, BlockBias(bias, first_channel), [&] {
       for (size_t p = 0; p < passes_.size(); ++p) {
         const Pass& pass = passes_[p];
-        const int64_t row1 = std::min(pass.g.out_h, row0 + rows_per_task_);
-        if (row0 >= row1) continue;  // a phase one row shorter than the others
-        ctx.kernels.direct_forward_nhwc(pass.g, {row0, row1, tile * weights_.groups_per_tile(), tiles}, in,
-                                        staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile),
-                                        weights_.ldw(), weights_.step(p), out + pass.dst_offset,
-                                        ctx.workspace.Get<float>(kBand, worker));
+        const kernels::DirectTile rows{row0, std::min(pass.g.out_h, row0 + rows_per_task_), group, tiles};
+        if (rows.row0 >= rows.row1) continue;  // a phase one row shorter than the others
+        const float* weights = staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile);
+        float* result = out + pass.dst_offset;
+        if (shares_band_) {
+          ctx.kernels.direct_forward_on_band_nhwc(pass.g, rows, shared,
+                                                  band + kernels::DirectBandOffset(cover_, shared, pass.g), weights,
+                                                  weights_.ldw(), weights_.step(p), result);
+        } else {
+          ctx.kernels.direct_forward_nhwc(pass.g, rows, in, weights, weights_.ldw(), weights_.step(p), result, band);
+        }
       }
     });
   }
@@ -474,7 +496,8 @@ class DirectProduct final : public Executable {
   TileChunks chunks_;
   DirectWeights weights_;
   Epilogue epilogue_;
-  bool reduces_ = false, staged_ = false;
+  bool reduces_ = false, staged_ = false, shares_band_ = false;
+  kernels::DirectGeometry cover_;  // the passes' shared band's (when shares_band_)
   int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
   int64_t in_image_ = 0, out_image_ = 0;  // floats of one image's input and result
 };

@@ -100,6 +100,32 @@ inline DirectBand DirectBandOf(const DirectGeometry& g, int64_t tile_rows, int64
   return {(tile_rows - 1) * g.stride_h + eff_h, (out_width - 1) * g.stride_w + eff_w, depth, tiles * g.cpg * depth};
 }
 
+// A band several forward passes over the same input share (the phases of a strided backprop-input, each of which
+// built its own: a twelfth of ResNeXt's stride-2 layer's time went to the three it can skip): the geometry whose
+// band covers each pass's band of the same rows and tiles, built once (DirectBandFn); pass p's band starts
+// DirectBandOffset floats into it. The passes share everything but their pads, filter extents and outputs.
+inline DirectGeometry DirectBandCover(const DirectGeometry* passes, int64_t count) {
+  DirectGeometry cover = passes[0];
+  for (int64_t p = 1; p < count; ++p) {
+    cover.pad_top = std::max(cover.pad_top, passes[p].pad_top);
+    cover.pad_left = std::max(cover.pad_left, passes[p].pad_left);
+    cover.out_h = std::max(cover.out_h, passes[p].out_h);
+    cover.out_w = std::max(cover.out_w, passes[p].out_w);
+  }
+  // Each pass's rows and columns of input from the cover's first, in a filter of unit dilation.
+  cover.kernel_h = cover.kernel_w = 1;
+  for (int64_t p = 0; p < count; ++p) {
+    const DirectGeometry& g = passes[p];
+    cover.kernel_h = std::max(cover.kernel_h, (g.kernel_h - 1) * g.dilation_h + 1 + cover.pad_top - g.pad_top);
+    cover.kernel_w = std::max(cover.kernel_w, (g.kernel_w - 1) * g.dilation_w + 1 + cover.pad_left - g.pad_left);
+  }
+  cover.dilation_h = cover.dilation_w = 1;
+  return cover;
+}
+inline int64_t DirectBandOffset(const DirectGeometry& cover, const DirectBand& b, const DirectGeometry& pass) {
+  return ((cover.pad_top - pass.pad_top) * b.width + cover.pad_left - pass.pad_left) * b.pixel;
+}
+
 // Output channels one tile covers: its groups' (DirectGroupsPerTile).
 inline int64_t DirectTileOutputs(const DirectGeometry& g, int64_t lanes) {
   return DirectGroupsPerTile(g, lanes) * g.opg;
@@ -138,6 +164,14 @@ inline int64_t DirectFilterScratchFloats(const DirectGeometry& g, int64_t tile_r
 // tiles, lanes).floats() floats. Runs when DirectBroadcasts, DirectSpreads or DirectReduces.
 using DirectForwardFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src, const float* weights,
                                  int64_t ldw, int64_t weights_step, float* dst, float* scratch);
+// The band DirectForwardFn builds first, into `band` (DirectBandOf(g, rows, tiles, lanes).floats() floats).
+using DirectBandFn = void (*)(const DirectGeometry& g, const DirectTile& t, const float* src, float* band);
+// DirectForwardFn over a band built already: `b` the band's geometry, `band` its element of input row
+// t.row0 * stride_h - pad_top, column -pad_left (a DirectBandCover's band, DirectBandOffset into it). Not in
+// reduce mode, which has no band.
+using DirectForwardOnBandFn = void (*)(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                       const float* band, const float* weights, int64_t ldw, int64_t weights_step,
+                                       float* dst);
 // Backprop-filter: sums into diff_weights (the weights' layout), per element, the tile's output pixels' products
 // in row, then column order, skipping the pixels whose input under the element's tap lies in the padding. (Passes
 // over several taps, for few input channels per group, add the padding's zero products instead: they change no sum

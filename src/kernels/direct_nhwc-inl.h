@@ -103,18 +103,17 @@ HWY_INLINE hn::Vec<D> BandVector(D d, const float* HWY_RESTRICT at) {
   return kSpread ? hn::LoadU(d, at) : hn::Set(d, *at);
 }
 
-// Builds a call's band, then runs each of its tiles in its mode: spread(d, b, band, k, o0) over spread vectors, or
-// broadcast(tag, b, band, k, o0) over whole vectors or halves (direct.h), band pointing at tile k's channels and o0
-// its first output channel.
+// Runs each of a call's tiles over its band (b, built already) in its mode: spread(d, b, band, k, o0) over spread
+// vectors, or broadcast(tag, b, band, k, o0) over whole vectors or halves (direct.h), band pointing at tile k's
+// channels and o0 its first output channel.
 template <class Spread, class Broadcast>
-HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
-                                  float* HWY_RESTRICT scratch, const Spread& spread, const Broadcast& broadcast) {
+HWY_INLINE void ForEachTileOfBuiltBand(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                       const float* HWY_RESTRICT built, const Spread& spread,
+                                       const Broadcast& broadcast) {
   const hn::ScalableTag<float> d;
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), groups_per_tile = DirectGroupsPerTile(g, n);
-  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
-  BuildDirectBand(d, g, t, b, src, scratch);
   for (int64_t k = 0; k < t.tiles; ++k) {
-    const float* band = scratch + k * g.cpg * b.depth;
+    const float* band = built + k * g.cpg * b.depth;
     const int64_t o0 = (t.group + k * groups_per_tile) * g.opg;
     if (b.depth > 1) {
       spread(d, b, band, k, o0);
@@ -128,6 +127,16 @@ HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, 
     }
     broadcast(d, b, band, k, o0);
   }
+}
+
+// Builds a call's band into `scratch`, then ForEachTileOfBuiltBand.
+template <class Spread, class Broadcast>
+HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                  float* HWY_RESTRICT scratch, const Spread& spread, const Broadcast& broadcast) {
+  const hn::ScalableTag<float> d;
+  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, static_cast<int64_t>(hn::Lanes(d)));
+  BuildDirectBand(d, g, t, b, src, scratch);
+  ForEachTileOfBuiltBand(g, t, b, scratch, spread, broadcast);
 }
 
 // ---- Forward ------------------------------------------------------------------------------------------------
@@ -430,26 +439,43 @@ HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile&
   }
 }
 
-HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& geometry, const DirectTile& tile,
-                                    const float* HWY_RESTRICT src, const float* HWY_RESTRICT weights, int64_t ldw,
-                                    int64_t weights_step, float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
+HWY_NOINLINE void DirectForwardOnBandNhwc(const DirectGeometry& geometry, const DirectTile& tile,
+                                          const DirectBand& band_geometry, const float* HWY_RESTRICT band,
+                                          const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
+                                          float* HWY_RESTRICT dst) {
   // Copies the compiler knows no store reaches: Highway's stores may alias anything, and the loops reloaded the
   // geometry's strides after each one (perf: a sixth of a 1-channel layer's samples).
   const DirectGeometry g = geometry;
   const DirectTile t = tile;
-  if (DirectReduces(g, static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>())))) {
-    return DirectReduceForward(g, t, src, weights, weights_step, dst);
-  }
+  const DirectBand b = band_geometry;
   // The modes' lambdas inline, or they reach the copies through their closure again (half vectors: a separate
   // function, ResNeXt's stride-2 backprop-input 1.14x faster inlined).
-  ForEachTileOfBand(
-      g, t, src, scratch,
+  ForEachTileOfBuiltBand(
+      g, t, b, band,
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) COLCONV_INLINE_LAMBDA {
         DirectForwardRows<1, true>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       },
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) COLCONV_INLINE_LAMBDA {
         DirectForwardVectors(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       });
+}
+
+void DirectBandNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                    float* HWY_RESTRICT band) {
+  const hn::ScalableTag<float> d;
+  BuildDirectBand(d, g, t, DirectBandOf(g, t.row1 - t.row0, t.tiles, static_cast<int64_t>(hn::Lanes(d))), src,
+                  band);
+}
+
+HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
+                                    const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
+                                    float* HWY_RESTRICT dst, float* HWY_RESTRICT scratch) {
+  const hn::ScalableTag<float> d;
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d));
+  if (DirectReduces(g, n)) return DirectReduceForward(g, t, src, weights, weights_step, dst);
+  const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
+  BuildDirectBand(d, g, t, b, src, scratch);
+  DirectForwardOnBandNhwc(g, t, b, scratch, weights, ldw, weights_step, dst);
 }
 
 // ---- Backprop-filter ----------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ namespace HWY_NAMESPACE {
 
 void AddDirectNhwcKernels(KernelTable* t) {
   t->direct_forward_nhwc = &DirectForwardNhwc;
+  t->direct_band_nhwc = &DirectBandNhwc;
+  t->direct_forward_on_band_nhwc = &DirectForwardOnBandNhwc;
   t->direct_backprop_filter_nhwc = &DirectBackpropFilterNhwc;
 }
 

@@ -29,6 +29,8 @@ struct KernelTable {
   DwNchwFn dw_backprop_input_nchw;
   DwNchwFilterFn dw_backprop_filter_nchw;
   DirectForwardFn direct_forward_nhwc;
+  DirectBandFn direct_band_nhwc;
+  DirectForwardOnBandFn direct_forward_on_band_nhwc;
   DirectBackpropFilterFn direct_backprop_filter_nhwc;
   TransposeFn transpose;
   bool fused;            // a multiply-add rounds once (the target has FMA): what the kernels' emulation must do
