@@ -392,10 +392,10 @@ class DirectProduct final : public Executable {
       for (const Pass& pass : passes_) geometries.push_back(pass.g);
       cover_ = kernels::DirectBandCover(geometries.data(), static_cast<int64_t>(geometries.size()));
       band = kernels::DirectBandOf(cover_, rows_per_task_, chunks_.per_call, lanes).floats();
-    }
-    for (const Pass& pass : passes_) {
-      if (shares_band_) break;
-      band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes).floats());
+    } else {
+      for (const Pass& pass : passes_) {
+        band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes).floats());
+      }
     }
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     const int64_t outputs_per_task = chunks_.per_call * weights_.groups_per_tile() * passes_[0].g.opg;

@@ -144,7 +144,7 @@ HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, 
 // T output pixels from band column `at` (the input under their first tap), V output vectors from weight column o:
 // filter rows [rows.lo, rows.hi) (the ones inside the image) and columns ascending, input channels ascending
 // within a tap. The first S pixels are consecutive in one output row; pixels S and on (a tile that wraps into the
-// next output row, DirectForwardTiles) continue from `next` floats after `at`.
+// next output row, DirectWrappedRun) continue from `next` floats after `at`.
 template <int T, int S, int V, bool kSpread, class D>
 HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows,
                              const float* HWY_RESTRICT at, int64_t next, const float* HWY_RESTRICT w, int64_t ldw,
@@ -219,64 +219,71 @@ inline int64_t TiledPixels(int64_t width, int64_t tile) {
   return ow0 < width ? ow0 + tile / 2 : ow0;
 }
 
-// Tiles of T pixels over output rows [oh, end) of band row `row` (oh's), which share their filter rows inside the
-// image: row by row, each row's short end in a half tile (56 columns compute 56, not 64: 10% faster on ResNeXt's
-// 56-wide layers). A half tile of 4 accumulators waits on the multiply-add latency about as long as a whole one, so
-// tiles of 4 pixels (two output vectors on 16-register targets, four on 32) run the rows as one run of pixels
-// instead where a row leaves a remainder (and a tile spans at most two rows): a tile wraps from one row into the
-// next, and the last one ends with the run, recomputing a few pixels of the one before to the same values.
-// ResNeXt's 7- and 14-wide layers then compute 13 and 50 tiles where they computed 14 and 56 (a test program on
-// their backprop-input passes: 1.07x and 1.09x); tiles of 8 ran a 28-wide layer no faster wrapped, and their 8
-// variants of the wrap doubled the kernels' compile time.
+// DirectForwardTiles's run of output rows [oh, end) of band row `row` (oh's), which share their filter rows inside
+// the image, in tiles that wrap from one row into the next (the rows' own tiles where they do not).
 template <int T, int V, bool kSpread, class D>
-HWY_INLINE void DirectForwardRun(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows, const float* row,
+HWY_INLINE void DirectWrappedRun(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows, const float* row,
                                  const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o, int64_t oh,
                                  int64_t end) {
   const int64_t row_step = g.stride_h * b.width * b.pixel, pixels = (end - oh) * g.out_w;
-  if constexpr (T <= 4) {
-    if (g.out_w % T != 0 && T <= g.out_w + 1 && end - oh > 1 && pixels >= T) {
-      // A tile inside its row as the rows' own tiles, only one that wraps through the variants of its split.
-      const auto tile = [&](int64_t r, int64_t ow0) COLCONV_INLINE_LAMBDA {
-        if (ow0 + T <= g.out_w) {
-          DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row + r * row_step, w, ldw, dst, o, oh + r, ow0);
-        } else {
-          DirectWrappedTile<T, T - 1, V, kSpread>(d, g, b, rows, row + r * row_step, w, ldw, dst, o, oh + r, ow0,
-                                                  g.out_w - ow0);
-        }
-      };
-      int64_t r = 0, ow0 = 0;
-      for (int64_t p = T; p <= pixels; p += T) {
-        tile(r, ow0);
-        for (ow0 += T; ow0 >= g.out_w; ow0 -= g.out_w) ++r;
-      }
-      if (pixels % T != 0) tile((pixels - T) / g.out_w, (pixels - T) % g.out_w);
-      return;
-    }
+  if (pixels < T) {  // one row narrower than a tile
+    DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, 0);
+    return;
   }
-  for (int64_t r = oh; r < end; ++r, row += row_step) {
-    int64_t ow0 = 0;
-    for (; ow0 + T / 2 < g.out_w; ow0 += T) {
-      DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, r, ow0);
+  const auto tile = [&](int64_t r, int64_t ow0) COLCONV_INLINE_LAMBDA {
+    if (ow0 + T <= g.out_w) {
+      DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row + r * row_step, w, ldw, dst, o, oh + r, ow0);
+    } else {
+      DirectWrappedTile<T, T - 1, V, kSpread>(d, g, b, rows, row + r * row_step, w, ldw, dst, o, oh + r, ow0,
+                                              g.out_w - ow0);
     }
-    if (ow0 < g.out_w) DirectPixelTile<T / 2, T / 2, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, r, ow0);
+  };
+  int64_t r = 0, ow0 = 0;
+  for (int64_t p = T; p <= pixels; p += T) {
+    tile(r, ow0);
+    for (ow0 += T; ow0 >= g.out_w; ow0 -= g.out_w) ++r;
   }
+  if (pixels % T != 0) tile((pixels - T) / g.out_w, (pixels - T) % g.out_w);
 }
 
+// Tiles of T pixels over the tiles' rows: row by row, each row's short end in a half tile (56 columns compute 56, not
+// 64: 10% faster on ResNeXt's 56-wide layers). A half tile of 4 accumulators waits on the multiply-add latency
+// about as long as a whole one, so tiles of 4 pixels (two output vectors on 16-register targets, four on 32) run
+// the rows that share their filter rows inside the image as one run of pixels instead where a row leaves a
+// remainder (and a tile spans at most two rows): a tile wraps from one row into the next, and the run's last one
+// ends with it, recomputing a few pixels of the one before to the same values. ResNeXt's 7- and 14-wide layers
+// then compute 13 and 50 tiles where they computed 14 and 56 (a test program on their backprop-input passes: 1.07x
+// and 1.09x); tiles of 8 ran a 28-wide layer no faster wrapped, and their 8 variants of the wrap doubled the
+// kernels' compile time.
 template <int T, int V, bool kSpread, class D>
 HWY_INLINE void DirectForwardTiles(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                    const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst,
                                    int64_t o) {
-  for (int64_t oh = t.row0; oh < t.row1;) {
-    // Filter rows in the padding add only zero products: skipped (a 7x7 image's 3x3 filter does 19 of 21 rows).
-    const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-    int64_t end = oh + 1;
-    for (; end < t.row1; ++end) {
-      const TapRange next = TapsInside(end, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
-      if (next.lo != rows.lo || next.hi != rows.hi) break;
+  const int64_t row_step = g.stride_h * b.width * b.pixel;
+  if constexpr (T <= 4) {
+    if (g.out_w % T != 0 && T <= g.out_w + 1) {
+      for (int64_t oh = t.row0; oh < t.row1;) {
+        // Filter rows in the padding add only zero products: skipped (a 7x7 image's 3x3 filter does 19 of 21).
+        const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+        int64_t end = oh + 1;
+        for (; end < t.row1; ++end) {
+          const TapRange next = TapsInside(end, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+          if (next.lo != rows.lo || next.hi != rows.hi) break;
+        }
+        DirectWrappedRun<T, V, kSpread>(d, g, b, rows, band + (oh - t.row0) * row_step, w, ldw, dst, o, oh, end);
+        oh = end;
+      }
+      return;
     }
-    const float* row = band + (oh - t.row0) * g.stride_h * b.width * b.pixel;
-    DirectForwardRun<T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, end);
-    oh = end;
+  }
+  for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+    const float* row = band + (oh - t.row0) * row_step;
+    const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    int64_t ow0 = 0;
+    for (; ow0 + T / 2 < g.out_w; ow0 += T) {
+      DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+    }
+    if (ow0 < g.out_w) DirectPixelTile<T / 2, T / 2, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
   }
 }
 
@@ -439,10 +446,13 @@ HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile&
   }
 }
 
-HWY_NOINLINE void DirectForwardOnBandNhwc(const DirectGeometry& geometry, const DirectTile& tile,
-                                          const DirectBand& band_geometry, const float* HWY_RESTRICT band,
-                                          const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
-                                          float* HWY_RESTRICT dst) {
+// DirectForwardOnBandNhwc's body, inlined into both forward kernels: a call from one into the other ran U-Net's
+// 1-channel layer 0.70-0.79x as fast (best of 10 ABBA rounds of bench/thin; its loops of 3 multiply-adds a tap
+// row leave the tiles' bookkeeping exposed).
+HWY_INLINE void DirectForwardOnBuiltBand(const DirectGeometry& geometry, const DirectTile& tile,
+                                         const DirectBand& band_geometry, const float* HWY_RESTRICT band,
+                                         const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
+                                         float* HWY_RESTRICT dst) {
   // Copies the compiler knows no store reaches: Highway's stores may alias anything, and the loops reloaded the
   // geometry's strides after each one (perf: a sixth of a 1-channel layer's samples).
   const DirectGeometry g = geometry;
@@ -460,6 +470,12 @@ HWY_NOINLINE void DirectForwardOnBandNhwc(const DirectGeometry& geometry, const 
       });
 }
 
+HWY_NOINLINE void DirectForwardOnBandNhwc(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                          const float* HWY_RESTRICT band, const float* HWY_RESTRICT weights,
+                                          int64_t ldw, int64_t weights_step, float* HWY_RESTRICT dst) {
+  DirectForwardOnBuiltBand(g, t, b, band, weights, ldw, weights_step, dst);
+}
+
 void DirectBandNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
                     float* HWY_RESTRICT band) {
   const hn::ScalableTag<float> d;
@@ -475,7 +491,7 @@ HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t
   if (DirectReduces(g, n)) return DirectReduceForward(g, t, src, weights, weights_step, dst);
   const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
   BuildDirectBand(d, g, t, b, src, scratch);
-  DirectForwardOnBandNhwc(g, t, b, scratch, weights, ldw, weights_step, dst);
+  DirectForwardOnBuiltBand(g, t, b, scratch, weights, ldw, weights_step, dst);
 }
 
 // ---- Backprop-filter ----------------------------------------------------------------------------------------
