@@ -91,6 +91,10 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
     if (n >= 16) {
       for (int64_t halves : {1, 3, 5}) b.Add(halves * n / 2, b.Pick(1, 9), 3, 3, 1 + out_w % 2, 1, out_w, true);
     }
+    // Groups of 16 input channels or more, whose rows' first and last tiles skip their edge pixels' padding
+    // columns (a call of one tile, undilated, runs a filter row as one loop and skips none).
+    b.Add(b.Pick(1, 4) * n, b.Pick(16, 40), 3, 3, b.Pick(1, 2), b.Pick(1, 2), out_w, b.Pick(0, 1) == 0);
+    if (n >= 16) b.Add((2 * b.Pick(0, 2) + 1) * n / 2, b.Pick(16, 40), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
     if (many_lanes) {
       for (int64_t spread : {2, 4}) b.Add(part(spread), b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
       for (int64_t outputs = 1; outputs <= 4; ++outputs) {
@@ -182,6 +186,27 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
         reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
       },
       failures);
+
+  // The pass whose rows' edge tiles skip their padding columns, on its own band and on the shared one (the same
+  // bits: the weights are finite).
+  const kernels::DirectBand own = kernels::DirectBandOf(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes);
+  for (const bool on_shared : {false, true}) {
+    call.what = StrCat(table.target_name, " direct forward NHWC skipping edges", on_shared ? " on a shared band " : " ",
+                       c.Describe());
+    call.scratch = static_cast<size_t>(on_shared ? shared.floats() : own.floats());
+    CheckBitExact(
+        call,
+        [&](const float* x, const float* w, float* y, float* s) {
+          table.direct_band_nhwc(on_shared ? cover : g, c.tile, x, s);
+          table.direct_forward_skipping_edges_nhwc(g, c.tile, on_shared ? shared : own,
+                                                   on_shared ? s + kernels::DirectBandOffset(cover, shared, g) : s, w,
+                                                   c.ldw, c.weights_step, y);
+        },
+        [&](const float* x, const float* w, float* y) {
+          reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
+        },
+        failures);
+  }
 
   // Backprop-filter continuing from random sums, and from zero over NaN (which must not be read).
   call.scratch = static_cast<size_t>(

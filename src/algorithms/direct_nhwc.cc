@@ -398,6 +398,11 @@ class DirectProduct final : public Executable {
       }
     }
     layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
+    for (const Pass& pass : passes_) {
+      const kernels::DirectGeometry& banded = shares_band_ ? cover_ : pass.g;
+      const kernels::DirectBand b = kernels::DirectBandOf(banded, rows_per_task_, chunks_.per_call, lanes);
+      skips_edges_.push_back(kernels::DirectSkipsEdges(pass.g, b, lanes));
+    }
     const int64_t outputs_per_task = chunks_.per_call * weights_.groups_per_tile() * passes_[0].g.opg;
     epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task);
     const kernels::DirectGeometry& first = passes_[0].g;
@@ -415,7 +420,9 @@ class DirectProduct final : public Executable {
     return StrCat("of ", rows_per_task_, " rows x ",
                   TileGroups(weights_.groups_per_tile(), groups),
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
-                  staged_ ? ", each task packing its weights" : "", nchw_ ? ", image by image on NHWC copies" : "",
+                  staged_ ? ", each task packing its weights" : "",
+                  std::find(skips_edges_.begin(), skips_edges_.end(), true) != skips_edges_.end()
+                      ? ", rows' edge tiles skipping the padding columns" : "", nchw_ ? ", image by image on NHWC copies" : "",
                   forward_ ? ""
                   : passes_.size() == 1 ? ", as a forward pass with the filter reversed"
                                         : StrCat(", as ", passes_.size(), " forward passes over the stride's phases, "
@@ -466,10 +473,11 @@ class DirectProduct final : public Executable {
                                            first_channel, tiles * weights_.groups_per_tile() * first.opg);
     float* band = ctx.workspace.Get<float>(kBand, worker);
     const int64_t group = tile * weights_.groups_per_tile();
+    const int64_t lanes = static_cast<int64_t>(ctx.kernels.lanes);
     kernels::DirectBand shared;
     if (shares_band_) {
       const kernels::DirectTile rows{row0, std::min(cover_.out_h, row0 + rows_per_task_), group, tiles};
-      shared = kernels::DirectBandOf(cover_, rows.row1 - row0, tiles, static_cast<int64_t>(ctx.kernels.lanes));
+      shared = kernels::DirectBandOf(cover_, rows.row1 - row0, tiles, lanes);
       ctx.kernels.direct_band_nhwc(cover_, rows, in, band);
     }
     epilogue_.Around(ctx.workspace, worker, block, BlockBias(bias, first_channel), [&] {
@@ -479,10 +487,15 @@ class DirectProduct final : public Executable {
         if (rows.row0 >= rows.row1) continue;  // a phase one row shorter than the others
         const float* weights = staged_ ? weights_.Staged(staged, p, tiles) : weights_.Tile(w, p, tile);
         float* result = out + pass.dst_offset;
+        const kernels::DirectForwardOnBandFn on_band = skips_edges_[p] ? ctx.kernels.direct_forward_skipping_edges_nhwc
+                                                                       : ctx.kernels.direct_forward_on_band_nhwc;
         if (shares_band_) {
-          ctx.kernels.direct_forward_on_band_nhwc(pass.g, rows, shared,
-                                                  band + kernels::DirectBandOffset(cover_, shared, pass.g), weights,
-                                                  weights_.ldw(), weights_.step(p), result);
+          on_band(pass.g, rows, shared, band + kernels::DirectBandOffset(cover_, shared, pass.g), weights,
+                  weights_.ldw(), weights_.step(p), result);
+        } else if (skips_edges_[p]) {
+          ctx.kernels.direct_band_nhwc(pass.g, rows, in, band);
+          on_band(pass.g, rows, kernels::DirectBandOf(pass.g, rows.row1 - rows.row0, tiles, lanes), band, weights,
+                  weights_.ldw(), weights_.step(p), result);
         } else {
           ctx.kernels.direct_forward_nhwc(pass.g, rows, in, weights, weights_.ldw(), weights_.step(p), result, band);
         }
@@ -498,6 +511,7 @@ class DirectProduct final : public Executable {
   Epilogue epilogue_;
   bool reduces_ = false, staged_ = false, shares_band_ = false;
   kernels::DirectGeometry cover_;  // the passes' shared band's (when shares_band_)
+  std::vector<bool> skips_edges_;  // per pass: kernels::DirectSkipsEdges
   int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
   int64_t in_image_ = 0, out_image_ = 0;  // floats of one image's input and result
 };

@@ -141,6 +141,12 @@ HWY_INLINE void ForEachTileOfBand(const DirectGeometry& g, const DirectTile& t, 
 
 // ---- Forward ------------------------------------------------------------------------------------------------
 
+// Tap columns under which a row's first or last tile has its first or last pixel in the padding: the first pixel
+// under columns [0, first_until), the last under [last_from, kernel_w) (DirectEdgeRows).
+struct EdgeColumns {
+  int64_t first_until = 0, last_from = 0;
+};
+
 // T output pixels from band column `at` (the input under their first tap), V output vectors from weight column o:
 // filter rows [rows.lo, rows.hi) (the ones inside the image) and columns ascending, input channels ascending
 // within a tap. The first S pixels are consecutive in one output row; pixels S and on (a tile that wraps into the
@@ -153,10 +159,7 @@ HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, 
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
     Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::Zero(d); });
   });
-  // A filter row's taps x input channels are one run in the band when its taps' elements sit side by side (one
-  // tile, no dilation): one loop of kernel_w * cpg then, not kernel_w loops of cpg (the stem's 3, a 1-channel
-  // input's 1).
-  const bool row_run = g.dilation_w == 1 && b.pixel == g.cpg * element;
+  const bool row_run = DirectRowRun(g, b);
   const int64_t columns = row_run ? 1 : g.kernel_w, run = row_run ? g.kernel_w * g.cpg : g.cpg;
   for (int64_t kh = rows.lo; kh < rows.hi; ++kh) {
     for (int64_t kw = 0; kw < columns; ++kw) {
@@ -177,15 +180,63 @@ HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, 
   }
 }
 
+// DirectPixels of a tile that does not wrap, its first pixel skipping the tap columns [0, edges.first_until) and
+// its last [edges.last_from, kernel_w) (one of the two per column: where both would, every product).
+template <int T, int V, bool kSpread, class D>
+HWY_INLINE void DirectEdgePixels(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows,
+                                 const float* HWY_RESTRICT at, const float* HWY_RESTRICT w, int64_t ldw,
+                                 EdgeColumns edges, hn::Vec<D> (&acc)[T][V]) {
+  const int64_t n = static_cast<int64_t>(hn::Lanes(d)), element = b.depth, step = g.stride_w * b.pixel;
+  Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
+    Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::Zero(d); });
+  });
+  // Tap columns [kw0, kw1) of filter row kh for pixels [first, end): each range a loop without a branch.
+  const auto taps = [&](int64_t kh, int64_t kw0, int64_t kw1, auto first, auto end) COLCONV_INLINE_LAMBDA {
+    constexpr int kFirst = decltype(first)::value, kEnd = decltype(end)::value;
+    for (int64_t kw = kw0; kw < kw1; ++kw) {
+      const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel;
+      const float* wt = w + (kh * g.kernel_w + kw) * g.cpg * ldw;
+      for (int64_t i = 0; i < g.cpg; ++i, x += element, wt += ldw) {
+        hn::Vec<D> wv[V];
+        Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { wv[v] = hn::LoadU(d, wt + v * n); });
+        const float* xp = x + kFirst * step;
+        Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
+          if constexpr (decltype(t)::value >= kFirst && decltype(t)::value < kEnd) {
+            const auto xv = BandVector<kSpread>(d, xp);
+            xp += step;
+            Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::MulAdd(xv, wv[v], acc[t][v]); });
+          }
+        });
+      }
+    }
+  };
+  using One = std::integral_constant<int, 1>;
+  using Zero = std::integral_constant<int, 0>;
+  using All = std::integral_constant<int, T>;
+  using AllButLast = std::integral_constant<int, T - 1>;
+  const int64_t skip_first = std::min(edges.first_until, edges.last_from);
+  const int64_t skip_last = std::max(edges.first_until, edges.last_from);
+  for (int64_t kh = rows.lo; kh < rows.hi; ++kh) {
+    taps(kh, 0, skip_first, One(), All());
+    taps(kh, skip_first, skip_last, Zero(), All());
+    taps(kh, skip_last, g.kernel_w, Zero(), AllButLast());
+  }
+}
+
 // T output pixels from column ow0 of row oh (band row `row`): the first S there, stored up to the row's end, the
-// rest from column 0 of row oh + 1.
-template <int T, int S, int V, bool kSpread, class D>
+// rest from column 0 of row oh + 1 (kEdges: DirectEdgePixels).
+template <int T, int S, int V, bool kSpread, bool kEdges = false, class D>
 HWY_INLINE void DirectPixelTile(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows, const float* row,
                                 const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o, int64_t oh,
-                                int64_t ow0) {
+                                int64_t ow0, EdgeColumns edges = {}) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), column = ow0 * g.stride_w * b.pixel;
   hn::Vec<D> acc[T][V];
-  DirectPixels<T, S, V, kSpread>(d, g, b, rows, row + column, g.stride_h * b.width * b.pixel - column, w, ldw, acc);
+  if constexpr (kEdges) {
+    static_assert(S == T, "edge tiles do not wrap");
+    DirectEdgePixels<T, V, kSpread>(d, g, b, rows, row + column, w, ldw, edges, acc);
+  } else {
+    DirectPixels<T, S, V, kSpread>(d, g, b, rows, row + column, g.stride_h * b.width * b.pixel - column, w, ldw, acc);
+  }
   const int64_t pixels = std::min(static_cast<int64_t>(S), g.out_w - ow0);
   float* out = dst + oh * g.out_row + ow0 * g.out_pixel + o;
   Unroll<T>([&](auto p) COLCONV_INLINE_LAMBDA {
@@ -210,6 +261,15 @@ HWY_INLINE void DirectWrappedTile(D d, const DirectGeometry& g, const DirectBand
     if (split < S) return DirectWrappedTile<T, S - 1, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0, split);
   }
   DirectPixelTile<T, S, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+}
+
+// The edges of the tile of `tile` pixels from column ow0 (DirectEdgePixels): its first pixel's tap columns in the
+// left padding, and where its last's reach the right padding, or all of them where that pixel is past the row's
+// end (computed, never stored).
+inline EdgeColumns EdgeColumnsOf(const DirectGeometry& g, int64_t ow0, int64_t tile) {
+  const int64_t last = ow0 + tile - 1;
+  return {TapsInside(ow0, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w).lo,
+          last < g.out_w ? TapsInside(last, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w).hi : 0};
 }
 
 // Output pixels a row of `width` computes in tiles of `tile` (the last a half tile when that covers the rest).
@@ -246,6 +306,34 @@ HWY_INLINE void DirectWrappedRun(D d, const DirectGeometry& g, const DirectBand&
   if (pixels % T != 0) tile((pixels - T) / g.out_w, (pixels - T) % g.out_w);
 }
 
+// DirectForwardTiles's rows where the first and last whole tiles of each skip their edge pixels' padding columns
+// (DirectSkipsEdges), the same in every row.
+template <int T, int V, bool kSpread, class D>
+HWY_INLINE void DirectEdgeRows(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                               const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o) {
+  int64_t last_ow0 = 0;
+  while (last_ow0 + T + T / 2 < g.out_w) last_ow0 += T;
+  const EdgeColumns first = EdgeColumnsOf(g, 0, T), last = EdgeColumnsOf(g, last_ow0, T);
+  const auto skips = [&](const EdgeColumns& e) { return e.first_until > 0 || e.last_from < g.kernel_w; };
+  const bool first_skips = skips(first), last_skips = skips(last);
+  const int64_t row_step = g.stride_h * b.width * b.pixel;
+  for (int64_t oh = t.row0; oh < t.row1; ++oh) {
+    const float* row = band + (oh - t.row0) * row_step;
+    const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    int64_t ow0 = 0;
+    for (; ow0 + T / 2 < g.out_w; ow0 += T) {
+      if (ow0 == 0 && first_skips) {
+        DirectPixelTile<T, T, V, kSpread, true>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0, first);
+      } else if (ow0 == last_ow0 && last_skips) {
+        DirectPixelTile<T, T, V, kSpread, true>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0, last);
+      } else {
+        DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+      }
+    }
+    if (ow0 < g.out_w) DirectPixelTile<T / 2, T / 2, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+  }
+}
+
 // Tiles of T pixels over the tiles' rows: row by row, each row's short end in a half tile (56 columns compute 56, not
 // 64: 10% faster on ResNeXt's 56-wide layers). A half tile of 4 accumulators waits on the multiply-add latency
 // about as long as a whole one, so tiles of 4 pixels (two output vectors on 16-register targets, four on 32) run
@@ -255,7 +343,7 @@ HWY_INLINE void DirectWrappedRun(D d, const DirectGeometry& g, const DirectBand&
 // then compute 13 and 50 tiles where they computed 14 and 56 (a test program on their backprop-input passes: 1.07x
 // and 1.09x); tiles of 8 ran a 28-wide layer no faster wrapped, and their 8 variants of the wrap doubled the
 // kernels' compile time.
-template <int T, int V, bool kSpread, class D>
+template <int T, int V, bool kSpread, bool kEdges, class D>
 HWY_INLINE void DirectForwardTiles(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                    const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst,
                                    int64_t o) {
@@ -276,6 +364,7 @@ HWY_INLINE void DirectForwardTiles(D d, const DirectGeometry& g, const DirectTil
       return;
     }
   }
+  if constexpr (kEdges) return DirectEdgeRows<T, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
     const float* row = band + (oh - t.row0) * row_step;
     const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
@@ -287,7 +376,7 @@ HWY_INLINE void DirectForwardTiles(D d, const DirectGeometry& g, const DirectTil
   }
 }
 
-template <int V, bool kSpread, class D>
+template <int V, bool kSpread, bool kEdges, class D>
 HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                   const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o) {
   constexpr int T = (HWY_MAX_BYTES >= 64 ? 16 : 8) / V;  // accumulators (direct.h)
@@ -296,15 +385,15 @@ HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile
     // size exactly, where tiles of 8 or 16 compute 8 pixels for 7 (ResNeXt's 14- and 7-wide layers 1.1x faster).
     constexpr int kSevenths = T / 8 * 7;
     if (TiledPixels(g.out_w, kSevenths) < TiledPixels(g.out_w, T)) {
-      DirectForwardTiles<kSevenths, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
+      DirectForwardTiles<kSevenths, V, kSpread, kEdges>(d, g, t, b, band, w, ldw, dst, o);
       return;
     }
   }
-  DirectForwardTiles<T, V, kSpread>(d, g, t, b, band, w, ldw, dst, o);
+  DirectForwardTiles<T, V, kSpread, kEdges>(d, g, t, b, band, w, ldw, dst, o);
 }
 
 // One tile's groups in broadcast mode, over vectors of d from output channel o0: four, two or one at a time.
-template <class D>
+template <bool kEdges, class D>
 HWY_INLINE void DirectForwardVectors(D d, const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                      const float* band, const float* HWY_RESTRICT weights, int64_t ldw,
                                      float* HWY_RESTRICT dst, int64_t o0) {
@@ -313,13 +402,13 @@ HWY_INLINE void DirectForwardVectors(D d, const DirectGeometry& g, const DirectT
     const int64_t o = o0 + v * n, left = vectors - v;
     const float* w = weights + v * n;
     if (left >= 4 && HWY_MAX_BYTES >= 64) {  // four vectors of two pixels: 32 registers' targets only
-      DirectForwardRows<4, false>(d, g, t, b, band, w, ldw, dst, o);
+      DirectForwardRows<4, false, kEdges>(d, g, t, b, band, w, ldw, dst, o);
       v += 4;
     } else if (left >= 2) {
-      DirectForwardRows<2, false>(d, g, t, b, band, w, ldw, dst, o);
+      DirectForwardRows<2, false, kEdges>(d, g, t, b, band, w, ldw, dst, o);
       v += 2;
     } else {
-      DirectForwardRows<1, false>(d, g, t, b, band, w, ldw, dst, o);
+      DirectForwardRows<1, false, kEdges>(d, g, t, b, band, w, ldw, dst, o);
       v += 1;
     }
   }
@@ -448,7 +537,11 @@ HWY_NOINLINE void DirectReduceForward(const DirectGeometry& g, const DirectTile&
 
 // DirectForwardOnBandNhwc's body, inlined into both forward kernels: a call from one into the other ran U-Net's
 // 1-channel layer 0.70-0.79x as fast (best of 10 ABBA rounds of bench/thin; its loops of 3 multiply-adds a tap
-// row leave the tiles' bookkeeping exposed).
+// row leave the tiles' bookkeeping exposed). kEdges: DirectForwardSkippingEdgesNhwc's, whose tiles at a row's
+// edges skip their padding columns; the other entries do not even dispatch to it, for their code changed with
+// it: U-Net's 1-channel forward then ran 0.94x as fast (test program, 8 processes, median), ResNeXt's stride-2
+// backprop-input 0.93x while its tap loops' variants were compiled into the same body.
+template <bool kEdges>
 HWY_INLINE void DirectForwardOnBuiltBand(const DirectGeometry& geometry, const DirectTile& tile,
                                          const DirectBand& band_geometry, const float* HWY_RESTRICT band,
                                          const float* HWY_RESTRICT weights, int64_t ldw, int64_t weights_step,
@@ -459,21 +552,28 @@ HWY_INLINE void DirectForwardOnBuiltBand(const DirectGeometry& geometry, const D
   const DirectTile t = tile;
   const DirectBand b = band_geometry;
   // The modes' lambdas inline, or they reach the copies through their closure again (half vectors: a separate
-  // function, ResNeXt's stride-2 backprop-input 1.14x faster inlined).
+  // function, ResNeXt's stride-2 backprop-input 1.14x faster inlined). Spread mode's groups have fewer than
+  // kDirectEdgeChannels input channels: no edges.
   ForEachTileOfBuiltBand(
       g, t, b, band,
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) COLCONV_INLINE_LAMBDA {
-        DirectForwardRows<1, true>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
+        DirectForwardRows<1, true, false>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       },
       [&](auto d, const DirectBand& b, const float* band, int64_t k, int64_t o0) COLCONV_INLINE_LAMBDA {
-        DirectForwardVectors(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
+        DirectForwardVectors<kEdges>(d, g, t, b, band, weights + k * weights_step, ldw, dst, o0);
       });
 }
 
 HWY_NOINLINE void DirectForwardOnBandNhwc(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                           const float* HWY_RESTRICT band, const float* HWY_RESTRICT weights,
                                           int64_t ldw, int64_t weights_step, float* HWY_RESTRICT dst) {
-  DirectForwardOnBuiltBand(g, t, b, band, weights, ldw, weights_step, dst);
+  DirectForwardOnBuiltBand<false>(g, t, b, band, weights, ldw, weights_step, dst);
+}
+
+HWY_NOINLINE void DirectForwardSkippingEdgesNhwc(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
+                                                 const float* HWY_RESTRICT band, const float* HWY_RESTRICT weights,
+                                                 int64_t ldw, int64_t weights_step, float* HWY_RESTRICT dst) {
+  DirectForwardOnBuiltBand<true>(g, t, b, band, weights, ldw, weights_step, dst);
 }
 
 void DirectBandNhwc(const DirectGeometry& g, const DirectTile& t, const float* HWY_RESTRICT src,
@@ -491,7 +591,7 @@ HWY_NOINLINE void DirectForwardNhwc(const DirectGeometry& g, const DirectTile& t
   if (DirectReduces(g, n)) return DirectReduceForward(g, t, src, weights, weights_step, dst);
   const DirectBand b = DirectBandOf(g, t.row1 - t.row0, t.tiles, n);
   BuildDirectBand(d, g, t, b, src, scratch);
-  DirectForwardOnBuiltBand(g, t, b, scratch, weights, ldw, weights_step, dst);
+  DirectForwardOnBuiltBand<false>(g, t, b, scratch, weights, ldw, weights_step, dst);
 }
 
 // ---- Backprop-filter ----------------------------------------------------------------------------------------

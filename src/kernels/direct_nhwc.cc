@@ -16,6 +16,7 @@ void AddDirectNhwcKernels(KernelTable* t) {
   t->direct_forward_nhwc = &DirectForwardNhwc;
   t->direct_band_nhwc = &DirectBandNhwc;
   t->direct_forward_on_band_nhwc = &DirectForwardOnBandNhwc;
+  t->direct_forward_skipping_edges_nhwc = &DirectForwardSkippingEdgesNhwc;
   t->direct_backprop_filter_nhwc = &DirectBackpropFilterNhwc;
 }
 

@@ -31,6 +31,7 @@ struct KernelTable {
   DirectForwardFn direct_forward_nhwc;
   DirectBandFn direct_band_nhwc;
   DirectForwardOnBandFn direct_forward_on_band_nhwc;
+  DirectForwardOnBandFn direct_forward_skipping_edges_nhwc;
   DirectBackpropFilterFn direct_backprop_filter_nhwc;
   TransposeFn transpose;
   bool fused;            // a multiply-add rounds once (the target has FMA): what the kernels' emulation must do
