@@ -422,7 +422,9 @@ class DirectProduct final : public Executable {
                   chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
                   staged_ ? ", each task packing its weights" : "",
                   std::find(skips_edges_.begin(), skips_edges_.end(), true) != skips_edges_.end()
-                      ? ", rows' edge tiles skipping the padding columns" : "", nchw_ ? ", image by image on NHWC copies" : "",
+                      ? ", rows' edge tiles skipping the padding columns"
+                      : "",
+                  nchw_ ? ", image by image on NHWC copies" : "",
                   forward_ ? ""
                   : passes_.size() == 1 ? ", as a forward pass with the filter reversed"
                                         : StrCat(", as ", passes_.size(), " forward passes over the stride's phases, "

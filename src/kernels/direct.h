@@ -172,12 +172,14 @@ using DirectBandFn = void (*)(const DirectGeometry& g, const DirectTile& t, cons
 using DirectForwardOnBandFn = void (*)(const DirectGeometry& g, const DirectTile& t, const DirectBand& b,
                                        const float* band, const float* weights, int64_t ldw, int64_t weights_step,
                                        float* dst);
-// DirectForwardOnBandFn whose rows' first and last whole tiles skip the products of their edge pixels in the
-// padding columns (the other tiles still add the zero products of the pixels past a row's end they compute): the
-// same results wherever the weights are finite. Where DirectSkipsEdges, faster.
+// The kernel table's direct_forward_skipping_edges_nhwc is a DirectForwardOnBandFn whose rows' first and last
+// whole tiles leave out their edge pixels' products in the padding columns (the zero products of the pixels past a
+// row's end that the other tiles compute stay): the same results wherever the weights are finite, faster where
+// DirectSkipsEdges.
+
 // A filter row's taps x input channels are one run in the band when its taps' elements sit side by side (one tile,
-// no dilation): the kernels run one loop of kernel_w * cpg then, not kernel_w loops of cpg (the stem's 3, a
-// 1-channel input's 1), and skip no edges.
+// no dilation): the forward kernels run one loop of kernel_w * cpg then, not kernel_w loops of cpg (the stem's 3,
+// a 1-channel input's 1).
 inline bool DirectRowRun(const DirectGeometry& g, const DirectBand& b) {
   return g.dilation_w == 1 && b.pixel == g.cpg * b.depth;
 }
