@@ -26,6 +26,19 @@ SERIES = (  # (file, implementation, label, colour)
 CLASSES = ("depthwise", "grouped", "few channels", "1-D")
 
 
+def round_count(folder):
+    """How many rounds bench/peers_rounds.sh wrote into folder."""
+    return len([f for f in os.listdir(folder) if f.startswith("thin-colconv-openblas.r") and f.endswith(".csv")])
+
+
+def machine(folder):
+    """The Highway target colconv's rounds ran, from the first CSV's header line (the CPU's model is not in it)."""
+    with open(os.path.join(folder, "thin-colconv-openblas.r1.csv")) as f:
+        header = f.readline()
+    target = header.split("Highway target ")[1].split(",")[0] if "Highway target " in header else "?"
+    return f"AMD EPYC VM, Highway target {target}"
+
+
 def main(folder, output):
     suite = os.path.join(os.path.dirname(__file__), "..", "bench", "thin")
     classes = thin_layers(suite)
@@ -62,7 +75,8 @@ def main(folder, output):
     axes[0].legend(ncol=7, loc="lower center", bbox_to_anchor=(0.5, 1.08), fontsize=9)
     axes[-1].set_xticks(range(len(layers)))
     axes[-1].set_xticklabels(layers, rotation=60, ha="right", fontsize=8)
-    fig.suptitle("bench/thin: batch 1, one thread, AMD EPYC Zen 5 (AVX-512), best of 3 alternating rounds", y=0.995)
+    fig.suptitle(f"bench/thin: batch 1, one thread, {machine(folder)}, best of {round_count(folder)} alternating rounds",
+                 y=0.995)
     fig.tight_layout()
     fig.savefig(output, dpi=80)
     print(f"wrote {output}")
