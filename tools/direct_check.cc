@@ -173,34 +173,27 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   const DirectGeometry passes[] = {g, sibling};
   const DirectGeometry cover = kernels::DirectBandCover(passes, 2);
   const kernels::DirectBand shared = kernels::DirectBandOf(cover, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes);
-  call.what = StrCat(table.target_name, " direct forward NHWC on a shared band ", c.Describe());
-  call.scratch = static_cast<size_t>(shared.floats());
-  CheckBitExact(
-      call,
-      [&](const float* x, const float* w, float* y, float* s) {
-        table.direct_band_nhwc(cover, c.tile, x, s);
-        table.direct_forward_on_band_nhwc(g, c.tile, shared, s + kernels::DirectBandOffset(cover, shared, g), w,
-                                          c.ldw, c.weights_step, y);
-      },
-      [&](const float* x, const float* w, float* y) {
-        reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
-      },
-      failures);
-
-  // The pass whose rows' edge tiles skip their padding columns, on its own band and on the shared one (the same
-  // bits: the weights are finite).
   const kernels::DirectBand own = kernels::DirectBandOf(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes);
-  for (const bool on_shared : {false, true}) {
-    call.what = StrCat(table.target_name, " direct forward NHWC skipping edges", on_shared ? " on a shared band " : " ",
-                       c.Describe());
-    call.scratch = static_cast<size_t>(on_shared ? shared.floats() : own.floats());
+  // Each entry over a built band: the plain one over the shared band, the one whose rows' edge tiles skip their
+  // padding columns over its own band and the shared one (the same bits: the weights are finite).
+  struct OnBand {
+    const char* what;
+    kernels::DirectForwardOnBandFn forward;
+    bool on_shared;
+  };
+  const OnBand entries[] = {{"on a shared band", table.direct_forward_on_band_nhwc, true},
+                            {"skipping edges", table.direct_forward_skipping_edges_nhwc, false},
+                            {"skipping edges on a shared band", table.direct_forward_skipping_edges_nhwc, true}};
+  for (const OnBand& e : entries) {
+    const kernels::DirectBand& band = e.on_shared ? shared : own;
+    call.what = StrCat(table.target_name, " direct forward NHWC ", e.what, " ", c.Describe());
+    call.scratch = static_cast<size_t>(band.floats());
     CheckBitExact(
         call,
         [&](const float* x, const float* w, float* y, float* s) {
-          table.direct_band_nhwc(on_shared ? cover : g, c.tile, x, s);
-          table.direct_forward_skipping_edges_nhwc(g, c.tile, on_shared ? shared : own,
-                                                   on_shared ? s + kernels::DirectBandOffset(cover, shared, g) : s, w,
-                                                   c.ldw, c.weights_step, y);
+          table.direct_band_nhwc(e.on_shared ? cover : g, c.tile, x, s);
+          const float* at = e.on_shared ? s + kernels::DirectBandOffset(cover, shared, g) : s;
+          e.forward(g, c.tile, band, at, w, c.ldw, c.weights_step, y);
         },
         [&](const float* x, const float* w, float* y) {
           reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);

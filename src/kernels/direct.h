@@ -26,6 +26,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "src/kernels/window.h"
+
 namespace colconv {
 namespace kernels {
 
@@ -190,9 +192,11 @@ inline bool DirectRowRun(const DirectGeometry& g, const DirectBand& b) {
 // (direct_nhwc-inl.h), which skip nothing, and no other layer was timed there.
 constexpr int64_t kDirectEdgeChannels = 16;
 inline bool DirectSkipsEdges(const DirectGeometry& g, const DirectBand& b, int64_t lanes) {
-  const int64_t right = (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w - g.pad_left;
+  const auto inside = [&](int64_t ow) {
+    return TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+  };
   return lanes >= 16 && DirectBroadcasts(g, lanes) && g.cpg >= kDirectEdgeChannels && !DirectRowRun(g, b) &&
-         (g.pad_left > 0 || right >= g.in_w);
+         (inside(0).lo > 0 || inside(g.out_w - 1).hi < g.kernel_w);
 }
 // Backprop-filter: sums into diff_weights (the weights' layout), per element, the tile's output pixels' products
 // in row, then column order, skipping the pixels whose input under the element's tap lies in the padding. (Passes
