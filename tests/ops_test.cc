@@ -284,8 +284,19 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
       }
     }
   }
+  // Groups of 16 and 32 channels on a 14-pixel-wide image, whose tiles cover a row exactly: on 16-lane targets
+  // forward and backprop-input read their input in place (src/kernels/direct.h: DirectReadsInPlace).
+  for (int64_t c : {32, 64}) {
+    test::Problem p;
+    p.desc.groups = 2;
+    p.desc.padding = Padding::kSame;
+    p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 1, c, 5, 14, c, 3, 3);
+    p.src_shape = p.geometry.src_shape();
+    p.weights_shape = p.geometry.weights_shape();
+    problems.push_back(p);
+  }
   std::map<std::string, int> ran;
-  int staged = 0, reduced = 0, edges = 0;
+  int staged = 0, reduced = 0, edges = 0, in_place = 0;
   for (size_t i = 0; i < problems.size(); ++i) {
     const test::Problem& p = problems[i];
     for (Direction d : kDirections) {
@@ -302,6 +313,7 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
         ++ran[algorithm];
         staged += plan.description().find("each task packing its weights") != std::string::npos ? 1 : 0;
         edges += plan.description().find("edge tiles skipping") != std::string::npos ? 1 : 0;
+        in_place += plan.description().find(" in place") != std::string::npos ? 1 : 0;
         const bool reduces = plan.description().find("vectors over their input channels") != std::string::npos;
         reduced += i >= first_thin && reduces ? 1 : 0;
         const Run r = Prepare(d, p.desc, p.geometry, rng(), options);
@@ -314,13 +326,15 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
   // its reduce mode where vectors have lanes to reduce: among the thin problems, 4 x strides 1, 2 x 2 filter
   // layouts x 2 batches (the stem's and the 1-channel image's backprop-input, the groups' forward); the random
   // problems add more where a vector divides their few channels, 4 lanes more often than 8. On 16-lane targets the
-  // groups of 16 and 24 channels run the forward kernel whose rows' edge tiles skip the padding columns.
+  // groups of 16 and 24 channels run the forward kernel whose rows' edge tiles skip the padding columns, and on the
+  // 14-wide image read their input in place.
   for (const std::string& algorithm : Algorithms()) {
     if (algorithm != "reference") CHECK_MESSAGE(ran[algorithm] > 0, algorithm);
   }
   CHECK(staged > 0);
   if (kernels::ChooseKernels().lanes > 1) CHECK(reduced == 32);
   if (kernels::ChooseKernels().lanes >= 16) CHECK(edges > 0);
+  if (kernels::ChooseKernels().lanes >= 16) CHECK(in_place > 0);
 }
 
 TEST_CASE("forcing an algorithm: unknown names and algorithms that do not apply are clear errors") {

@@ -95,6 +95,10 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
     // columns (a call of one tile, undilated, runs a filter row as one loop and skips none).
     b.Add(b.Pick(1, 4) * n, b.Pick(16, 40), 3, 3, b.Pick(1, 2), b.Pick(1, 2), out_w, b.Pick(0, 1) == 0);
     if (n >= 16) b.Add((2 * b.Pick(0, 2) + 1) * n / 2, b.Pick(16, 40), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
+    // ... under TF SAME at unit stride, where tiles that cover a row exactly read src in place (16 lanes), and
+    // under a 5x5 filter, whose second and last but one pixels reach the padding too (they may not).
+    b.Add(b.Pick(1, 2) * n, b.Pick(16, 40), 3, 3, 1, 1, out_w, true);
+    b.Add(b.Pick(1, 2) * n, b.Pick(16, 24), 5, 5, 1, 1, out_w, true);
     if (many_lanes) {
       for (int64_t spread : {2, 4}) b.Add(part(spread), b.Pick(1, 4), 3, 3, 1, 1, out_w, b.Pick(0, 1) == 0);
       for (int64_t outputs = 1; outputs <= 4; ++outputs) {
@@ -134,7 +138,7 @@ std::vector<DirectCase> DirectGrid(size_t lanes, double scale) {
   return cases;
 }
 
-void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int index,
+bool CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int index,
                      std::vector<std::string>* failures) {
   const DirectGeometry& g = c.g;
   const int64_t lanes = static_cast<int64_t>(table.lanes);
@@ -165,7 +169,7 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
       },
       failures);
 
-  if (kernels::DirectReduces(g, lanes)) return;  // forward only, and without a band (direct.h)
+  if (kernels::DirectReduces(g, lanes)) return false;  // forward only, and without a band (direct.h)
   // The same pass over a band it shares with a sibling pass of larger pads and a wider filter (a phase of a strided
   // backprop-input beside another): the pass reads its band inside the cover's, its rows the cover's width apart.
   DirectGeometry sibling = g;
@@ -201,6 +205,24 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
         failures);
   }
 
+  // The skipping entry over src itself, where its tiles read nothing in the padding: a read before or past src
+  // meets the guard page.
+  const bool in_place = kernels::DirectReadsInPlace(g, lanes);
+  if (in_place) {
+    call.what = StrCat(table.target_name, " direct forward NHWC skipping edges on src in place ", c.Describe());
+    call.scratch = 0;
+    CheckBitExact(
+        call,
+        [&](const float* x, const float* w, float* y, float*) {
+          table.direct_forward_skipping_edges_nhwc(g, c.tile, kernels::DirectInPlaceBand(g),
+                                                   x + c.tile.group * g.cpg, w, c.ldw, c.weights_step, y);
+        },
+        [&](const float* x, const float* w, float* y) {
+          reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
+        },
+        failures);
+  }
+
   // Backprop-filter continuing from random sums, and from zero over NaN (which must not be read).
   call.scratch = static_cast<size_t>(
       kernels::DirectFilterScratchFloats(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes));
@@ -218,6 +240,7 @@ void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
         },
         failures);
   }
+  return in_place;
 }
 
 }  // namespace check

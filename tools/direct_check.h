@@ -30,8 +30,9 @@ struct DirectCase {
 // scale in (0, 1] thins the random part of the grid; the sweeps stay whole.
 std::vector<DirectCase> DirectGrid(size_t lanes, double scale);
 
-// Runs both direct kernels of `table` on one case; each failure names the target, the kernel and the case.
-void CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int index,
+// Runs the direct kernels of `table` on one case; each failure names the target, the kernel and the case. True
+// when the case also ran the skipping entry on src in place (kernels::DirectReadsInPlace), against the guard page.
+bool CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int index,
                      std::vector<std::string>* failures);
 
 }  // namespace check

@@ -236,9 +236,14 @@ std::vector<TargetReport> CheckTargets(const std::string& only, double scale) {
       report.dw_cases = static_cast<int>(dw_grid.size());
       const std::vector<DirectCase> direct_grid = DirectGrid(table.lanes, scale);
       for (size_t i = 0; i < direct_grid.size(); ++i) {
-        CheckDirectCase(table, direct_grid[i], static_cast<int>(i), &report.failures);
+        report.direct_in_place += CheckDirectCase(table, direct_grid[i], static_cast<int>(i), &report.failures);
       }
       report.direct_cases = static_cast<int>(direct_grid.size());
+      // Targets of 16 lanes read src in place where they can (kernels::DirectReadsInPlace): the grid must have such
+      // cases, or that path goes unchecked.
+      if (table.lanes >= 16 && report.direct_in_place == 0) {
+        report.failures.push_back(StrCat(table.target_name, ": no direct NHWC case read src in place"));
+      }
       report.transpose_cases = CheckTransposes(table, &report.failures);
     }
     reports.push_back(report);

@@ -38,7 +38,8 @@ struct TargetReport {
   size_t lanes = 0;
   int cases = 0;     // im2col/col2im cases
   int dw_cases = 0;      // direct depthwise cases (six kernels each)
-  int direct_cases = 0;  // direct NHWC cases (two kernels each)
+  int direct_cases = 0;     // direct NHWC cases (four kernels each)
+  int direct_in_place = 0;  // of them, the cases whose skipping entry also ran on src in place
   int transpose_cases = 0;  // transpose shapes (sizes and strides)
   std::vector<std::string> failures;
 };

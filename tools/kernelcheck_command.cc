@@ -70,7 +70,8 @@ int KernelcheckCommand(int argc, char** argv) {
   for (const check::TargetReport& r : reports) {
     std::cout << r.target << " (" << r.lanes << " lanes): " << r.cases << " cases x {im2col, col2im}, " << r.dw_cases
               << " cases x 6 depthwise kernels, " << r.direct_cases
-              << " cases x 4 direct NHWC kernels (forward, on a shared band, skipping edges, backprop-filter), "
+              << " cases x 4 direct NHWC kernels (forward, on a shared band, skipping edges, backprop-filter; "
+              << r.direct_in_place << " cases skipping edges on src in place), "
               << r.transpose_cases << " transpose shapes, "
               << (r.failures.empty() ? "all bit-exact" : std::to_string(r.failures.size()) + " FAILED") << "\n";
     for (size_t i = 0; i < r.failures.size() && i < 20; ++i) std::cout << "  " << r.failures[i] << "\n";

@@ -392,16 +392,17 @@ class DirectProduct final : public Executable {
       for (const Pass& pass : passes_) geometries.push_back(pass.g);
       cover_ = kernels::DirectBandCover(geometries.data(), static_cast<int64_t>(geometries.size()));
       band = kernels::DirectBandOf(cover_, rows_per_task_, chunks_.per_call, lanes).floats();
-    } else {
-      for (const Pass& pass : passes_) {
-        band = std::max(band, kernels::DirectBandOf(pass.g, rows_per_task_, chunks_.per_call, lanes).floats());
-      }
     }
-    layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     for (const Pass& pass : passes_) {
       const kernels::DirectGeometry& banded = shares_band_ ? cover_ : pass.g;
       const kernels::DirectBand b = kernels::DirectBandOf(banded, rows_per_task_, chunks_.per_call, lanes);
       skips_edges_.push_back(kernels::DirectSkipsEdges(pass.g, b, lanes));
+      in_place_.push_back(!shares_band_ && kernels::DirectReadsInPlace(pass.g, lanes));
+      if (!shares_band_ && !in_place_.back()) band = std::max(band, b.floats());
+    }
+    banded_ = band > 0;
+    if (banded_) {
+      layout->BookPerWorker(kBand, static_cast<size_t>(band) * sizeof(float), 64, "one band of padded input rows");
     }
     const int64_t outputs_per_task = chunks_.per_call * weights_.groups_per_tile() * passes_[0].g.opg;
     epilogue_.BookSaved(layout, rows_per_task_ * phase_rows_ * result_w_ * outputs_per_task);
@@ -419,10 +420,14 @@ class DirectProduct final : public Executable {
     const char* groups = reduces_ ? "groups, vectors over their input channels" : "groups";
     return StrCat("of ", rows_per_task_, " rows x ",
                   TileGroups(weights_.groups_per_tile(), groups),
-                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, " sharing a band") : "",
+                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, banded_ ? " sharing a band" : " a kernel call")
+                                       : "",
                   staged_ ? ", each task packing its weights" : "",
                   std::find(skips_edges_.begin(), skips_edges_.end(), true) != skips_edges_.end()
                       ? ", rows' edge tiles skipping the padding columns"
+                      : "",
+                  std::find(in_place_.begin(), in_place_.end(), true) != in_place_.end()
+                      ? StrCat(", reading ", forward_ ? "src" : "diff_dst", " in place")
                       : "",
                   nchw_ ? ", image by image on NHWC copies" : "",
                   forward_ ? ""
@@ -473,7 +478,7 @@ class DirectProduct final : public Executable {
     const gemm::Matrix block = PixelMatrix(DataFormat::kNHWC, out, result_h_ * result_w_, first.out_channels,
                                            Range{result_rows.begin * result_w_, result_rows.end * result_w_},
                                            first_channel, tiles * weights_.groups_per_tile() * first.opg);
-    float* band = ctx.workspace.Get<float>(kBand, worker);
+    float* band = banded_ ? ctx.workspace.Get<float>(kBand, worker) : nullptr;
     const int64_t group = tile * weights_.groups_per_tile();
     const int64_t lanes = static_cast<int64_t>(ctx.kernels.lanes);
     kernels::DirectBand shared;
@@ -494,6 +499,9 @@ class DirectProduct final : public Executable {
         if (shares_band_) {
           on_band(pass.g, rows, shared, band + kernels::DirectBandOffset(cover_, shared, pass.g), weights,
                   weights_.ldw(), weights_.step(p), result);
+        } else if (in_place_[p]) {
+          on_band(pass.g, rows, kernels::DirectInPlaceBand(pass.g), in + group * pass.g.cpg, weights,
+                  weights_.ldw(), weights_.step(p), result);
         } else if (skips_edges_[p]) {
           ctx.kernels.direct_band_nhwc(pass.g, rows, in, band);
           on_band(pass.g, rows, kernels::DirectBandOf(pass.g, rows.row1 - rows.row0, tiles, lanes), band, weights,
@@ -512,8 +520,10 @@ class DirectProduct final : public Executable {
   DirectWeights weights_;
   Epilogue epilogue_;
   bool reduces_ = false, staged_ = false, shares_band_ = false;
+  bool banded_ = false;  // some pass builds a band (not reading its input in place, nor in reduce mode)
   kernels::DirectGeometry cover_;  // the passes' shared band's (when shares_band_)
   std::vector<bool> skips_edges_;  // per pass: kernels::DirectSkipsEdges
+  std::vector<bool> in_place_;     // per pass: kernels::DirectReadsInPlace
   int64_t phase_rows_ = 1, result_h_ = 0, result_w_ = 0, rows_per_task_ = 1;
   int64_t in_image_ = 0, out_image_ = 0;  // floats of one image's input and result
 };

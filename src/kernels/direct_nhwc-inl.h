@@ -180,11 +180,13 @@ HWY_INLINE void DirectPixels(D d, const DirectGeometry& g, const DirectBand& b, 
   }
 }
 
-// DirectPixels of a tile that does not wrap, its first pixel skipping the tap columns [0, edges.first_until) and
-// its last [edges.last_from, kernel_w) (one of the two per column: where both would, every product).
+// DirectPixels of a tile that does not wrap, from `at` floats after `band`, its first pixel skipping the tap columns
+// [0, edges.first_until) and its last [edges.last_from, kernel_w) (one of the two per column: where both would,
+// every product). A pointer is made only of a pixel it reads: the first pixel's column may lie before src when it
+// reads src in place (direct.h: DirectInPlaceBand).
 template <int T, int V, bool kSpread, class D>
 HWY_INLINE void DirectEdgePixels(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows,
-                                 const float* HWY_RESTRICT at, const float* HWY_RESTRICT w, int64_t ldw,
+                                 const float* HWY_RESTRICT band, int64_t at, const float* HWY_RESTRICT w, int64_t ldw,
                                  EdgeColumns edges, hn::Vec<D> (&acc)[T][V]) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), element = b.depth, step = g.stride_w * b.pixel;
   Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
@@ -194,12 +196,12 @@ HWY_INLINE void DirectEdgePixels(D d, const DirectGeometry& g, const DirectBand&
   const auto taps = [&](int64_t kh, int64_t kw0, int64_t kw1, auto first, auto end) COLCONV_INLINE_LAMBDA {
     constexpr int kFirst = decltype(first)::value, kEnd = decltype(end)::value;
     for (int64_t kw = kw0; kw < kw1; ++kw) {
-      const float* x = at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel;
+      const float* x = band + (at + (kh * g.dilation_h * b.width + kw * g.dilation_w) * b.pixel + kFirst * step);
       const float* wt = w + (kh * g.kernel_w + kw) * g.cpg * ldw;
       for (int64_t i = 0; i < g.cpg; ++i, x += element, wt += ldw) {
         hn::Vec<D> wv[V];
         Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { wv[v] = hn::LoadU(d, wt + v * n); });
-        const float* xp = x + kFirst * step;
+        const float* xp = x;
         Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
           if constexpr (decltype(t)::value >= kFirst && decltype(t)::value < kEnd) {
             const auto xv = BandVector<kSpread>(d, xp);
@@ -223,19 +225,20 @@ HWY_INLINE void DirectEdgePixels(D d, const DirectGeometry& g, const DirectBand&
   }
 }
 
-// T output pixels from column ow0 of row oh (band row `row`): the first S there, stored up to the row's end, the
-// rest from column 0 of row oh + 1 (kEdges: DirectEdgePixels).
+// T output pixels from column ow0 of row oh (band row `row`, `offset` floats on): the first S there, stored up to
+// the row's end, the rest from column 0 of row oh + 1 (kEdges: DirectEdgePixels).
 template <int T, int S, int V, bool kSpread, bool kEdges = false, class D>
 HWY_INLINE void DirectPixelTile(D d, const DirectGeometry& g, const DirectBand& b, TapRange rows, const float* row,
                                 const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o, int64_t oh,
-                                int64_t ow0, EdgeColumns edges = {}) {
+                                int64_t ow0, EdgeColumns edges = {}, int64_t offset = 0) {
   const int64_t n = static_cast<int64_t>(hn::Lanes(d)), column = ow0 * g.stride_w * b.pixel;
   hn::Vec<D> acc[T][V];
   if constexpr (kEdges) {
     static_assert(S == T, "edge tiles do not wrap");
-    DirectEdgePixels<T, V, kSpread>(d, g, b, rows, row + column, w, ldw, edges, acc);
+    DirectEdgePixels<T, V, kSpread>(d, g, b, rows, row, offset + column, w, ldw, edges, acc);
   } else {
-    DirectPixels<T, S, V, kSpread>(d, g, b, rows, row + column, g.stride_h * b.width * b.pixel - column, w, ldw, acc);
+    DirectPixels<T, S, V, kSpread>(d, g, b, rows, row + (offset + column), g.stride_h * b.width * b.pixel - column, w,
+                                   ldw, acc);
   }
   const int64_t pixels = std::min(static_cast<int64_t>(S), g.out_w - ow0);
   float* out = dst + oh * g.out_row + ow0 * g.out_pixel + o;
@@ -270,13 +273,6 @@ inline EdgeColumns EdgeColumnsOf(const DirectGeometry& g, int64_t ow0, int64_t t
   const int64_t last = ow0 + tile - 1;
   return {TapsInside(ow0, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w).lo,
           last < g.out_w ? TapsInside(last, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w).hi : 0};
-}
-
-// Output pixels a row of `width` computes in tiles of `tile` (the last a half tile when that covers the rest).
-inline int64_t TiledPixels(int64_t width, int64_t tile) {
-  int64_t ow0 = 0;
-  while (ow0 + tile / 2 < width) ow0 += tile;
-  return ow0 < width ? ow0 + tile / 2 : ow0;
 }
 
 // DirectForwardTiles's run of output rows [oh, end) of band row `row` (oh's), which share their filter rows inside
@@ -316,21 +312,27 @@ HWY_INLINE void DirectEdgeRows(D d, const DirectGeometry& g, const DirectTile& t
   const EdgeColumns first = EdgeColumnsOf(g, 0, T), last = EdgeColumnsOf(g, last_ow0, T);
   const auto skips = [&](const EdgeColumns& e) { return e.first_until > 0 || e.last_from < g.kernel_w; };
   const bool first_skips = skips(first), last_skips = skips(last);
-  const int64_t row_step = g.stride_h * b.width * b.pixel;
+  const int64_t row_step = g.stride_h * b.width * b.pixel, origin = DirectBandOrigin(g, t, b);
   for (int64_t oh = t.row0; oh < t.row1; ++oh) {
-    const float* row = band + (oh - t.row0) * row_step;
-    const TapRange rows = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    // From the first filter row inside the image, and as floats from `band` (src's first pixels when it is read in
+    // place, and the origin before them): every pointer the tiles make is then one they read.
+    const TapRange inside = TapsInside(oh, g.stride_h, g.pad_top, g.dilation_h, g.kernel_h, g.in_h);
+    const TapRange rows{0, inside.hi - inside.lo};
+    const int64_t row = origin + (oh - t.row0) * row_step + inside.lo * g.dilation_h * b.width * b.pixel;
+    const float* w_row = w + inside.lo * g.kernel_w * g.cpg * ldw;
     int64_t ow0 = 0;
     for (; ow0 + T / 2 < g.out_w; ow0 += T) {
       if (ow0 == 0 && first_skips) {
-        DirectPixelTile<T, T, V, kSpread, true>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0, first);
+        DirectPixelTile<T, T, V, kSpread, true>(d, g, b, rows, band, w_row, ldw, dst, o, oh, ow0, first, row);
       } else if (ow0 == last_ow0 && last_skips) {
-        DirectPixelTile<T, T, V, kSpread, true>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0, last);
+        DirectPixelTile<T, T, V, kSpread, true>(d, g, b, rows, band, w_row, ldw, dst, o, oh, ow0, last, row);
       } else {
-        DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+        DirectPixelTile<T, T, V, kSpread>(d, g, b, rows, band, w_row, ldw, dst, o, oh, ow0, {}, row);
       }
     }
-    if (ow0 < g.out_w) DirectPixelTile<T / 2, T / 2, V, kSpread>(d, g, b, rows, row, w, ldw, dst, o, oh, ow0);
+    if (ow0 < g.out_w) {
+      DirectPixelTile<T / 2, T / 2, V, kSpread>(d, g, b, rows, band, w_row, ldw, dst, o, oh, ow0, {}, row);
+    }
   }
 }
 
@@ -381,10 +383,10 @@ HWY_INLINE void DirectForwardRows(D d, const DirectGeometry& g, const DirectTile
                                   const float* band, const float* w, int64_t ldw, float* HWY_RESTRICT dst, int64_t o) {
   constexpr int T = (HWY_MAX_BYTES >= 64 ? 16 : 8) / V;  // accumulators (direct.h)
   if constexpr (T % 8 == 0) {
-    // Rows of a multiple of 7 pixels (every layer of a 224-pixel image: 112, 56, 28, 14, 7) fill tiles of 7/8 the
-    // size exactly, where tiles of 8 or 16 compute 8 pixels for 7 (ResNeXt's 14- and 7-wide layers 1.1x faster).
+    // Rows of a multiple of 7 pixels fill tiles of 7/8 the size exactly: DirectRowTile (direct.h), its comparison
+    // written out (as a call, GCC allocated the registers of every entry's loops differently).
     constexpr int kSevenths = T / 8 * 7;
-    if (TiledPixels(g.out_w, kSevenths) < TiledPixels(g.out_w, T)) {
+    if (DirectTiledPixels(g.out_w, kSevenths) < DirectTiledPixels(g.out_w, T)) {
       DirectForwardTiles<kSevenths, V, kSpread, kEdges>(d, g, t, b, band, w, ldw, dst, o);
       return;
     }
