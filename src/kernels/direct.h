@@ -226,13 +226,17 @@ inline int64_t DirectBandOrigin(const DirectGeometry& g, const DirectTile& t, co
 // its 14x14 layer's 1.03x; a tap's reads stay one group's channels of a pixel, a 64- or 128-byte run). That holds
 // when only a row's first and last pixels reach into the padding (skipped), by tap columns not in the padding for
 // both, and the tiles cover each row exactly, the last computing no pixel past its end: the tile of each run of 4,
-// 2 or 1 output vectors (DirectForwardVectors) divides out_w.
+// 2 or 1 output vectors (DirectForwardVectors) divides out_w. The last pixel must reach the right padding, so that
+// the row's last tile is an edge tile, whose pointers never pass the last pixel read (src's end, in the last row).
 inline bool DirectReadsInPlace(const DirectGeometry& g, int64_t lanes) {
   if (!DirectSkipsEdges(g, DirectInPlaceBand(g), lanes) || g.out_w < 2) return false;
   const auto inside = [&](int64_t ow) {
     return TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
   };
-  if (inside(1).lo > 0 || inside(g.out_w - 2).hi < g.kernel_w || inside(0).lo > inside(g.out_w - 1).hi) return false;
+  if (inside(1).lo > 0 || inside(g.out_w - 2).hi < g.kernel_w || inside(0).lo > inside(g.out_w - 1).hi ||
+      inside(g.out_w - 1).hi == g.kernel_w) {
+    return false;
+  }
   const int64_t vector = DirectHalves(g, lanes) ? lanes / 2 : lanes;
   for (int64_t left = g.opg / vector; left > 0;) {
     const int64_t run = left >= 4 ? 4 : left >= 2 ? 2 : 1;

@@ -204,8 +204,8 @@ HWY_INLINE void DirectEdgePixels(D d, const DirectGeometry& g, const DirectBand&
         const float* xp = x;
         Unroll<T>([&](auto t) COLCONV_INLINE_LAMBDA {
           if constexpr (decltype(t)::value >= kFirst && decltype(t)::value < kEnd) {
+            if constexpr (decltype(t)::value > kFirst) xp += step;  // not past the last pixel read
             const auto xv = BandVector<kSpread>(d, xp);
-            xp += step;
             Unroll<V>([&](auto v) COLCONV_INLINE_LAMBDA { acc[t][v] = hn::MulAdd(xv, wv[v], acc[t][v]); });
           }
         });
