@@ -5,7 +5,8 @@
 // blocks),
 // 1 to all input channels per group, kernel sizes 1x1 to 7x7 and 1x10, strides 1 to 3, dilations 1 and 2, TF SAME
 // and asymmetric pads, output widths around the pixel tiles (1, 7, 8, 9, 15, 16, 17, 33), partial row tiles,
-// tiles of the first, a middle and the last groups, and weight rows padded beyond the tile.
+// tiles of the first, a middle and the last groups, and weight rows padded beyond the tile; the edge tiles' entry
+// also on src in place (against its guard page) wherever its tiles read nothing in the padding.
 #ifndef COLCONV_TOOLS_DIRECT_CHECK_H_
 #define COLCONV_TOOLS_DIRECT_CHECK_H_
 

@@ -420,7 +420,7 @@ class DirectProduct final : public Executable {
     const char* groups = reduces_ ? "groups, vectors over their input channels" : "groups";
     return StrCat("of ", rows_per_task_, " rows x ",
                   TileGroups(weights_.groups_per_tile(), groups),
-                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, banded_ ? " sharing a band" : " a kernel call")
+                  chunks_.per_call > 1 ? StrCat(", ", chunks_.per_call, banded_ ? " sharing a band" : " per kernel call")
                                        : "",
                   staged_ ? ", each task packing its weights" : "",
                   std::find(skips_edges_.begin(), skips_edges_.end(), true) != skips_edges_.end()
