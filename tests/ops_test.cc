@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "colconv/colconv.h"
@@ -284,13 +285,14 @@ TEST_CASE("every algorithm, forced, against the reference on the random problems
       }
     }
   }
-  // Groups of 16 and 32 channels on a 14-pixel-wide image, whose tiles cover a row exactly: on 16-lane targets
-  // forward and backprop-input read their input in place (src/kernels/direct.h: DirectReadsInPlace).
-  for (int64_t c : {32, 64}) {
+  // Groups of 16, 32 and 64 channels on images 14 and 28 pixels wide, whose tiles cover a row exactly: on 16-lane
+  // targets forward and backprop-input read their input in place (src/kernels/direct.h: DirectReadsInPlace), the
+  // 64-channel groups one group per kernel call, whose band would be a row run.
+  for (const auto& [c, w] : {std::pair<int64_t, int64_t>{32, 14}, {64, 14}, {128, 28}}) {
     test::Problem p;
     p.desc.groups = 2;
     p.desc.padding = Padding::kSame;
-    p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 1, c, 5, 14, c, 3, 3);
+    p.geometry = Resolve(&p.desc, DataFormat::kNHWC, FilterFormat::kHWIO, 1, c, 5, w, c, 3, 3);
     p.src_shape = p.geometry.src_shape();
     p.weights_shape = p.geometry.weights_shape();
     problems.push_back(p);

@@ -396,8 +396,10 @@ class DirectProduct final : public Executable {
     for (const Pass& pass : passes_) {
       const kernels::DirectGeometry& banded = shares_band_ ? cover_ : pass.g;
       const kernels::DirectBand b = kernels::DirectBandOf(banded, rows_per_task_, chunks_.per_call, lanes);
-      skips_edges_.push_back(kernels::DirectSkipsEdges(pass.g, b, lanes));
       in_place_.push_back(!shares_band_ && kernels::DirectReadsInPlace(pass.g, lanes));
+      // A pass read in place runs the skipping entry, the one that takes src (its band, were it built, could be a
+      // row run of one group's channels, which skips nothing).
+      skips_edges_.push_back(in_place_.back() || kernels::DirectSkipsEdges(pass.g, b, lanes));
       if (!shares_band_ && !in_place_.back()) band = std::max(band, b.floats());
     }
     banded_ = band > 0;

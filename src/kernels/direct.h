@@ -205,10 +205,12 @@ inline int64_t DirectRowTile(int64_t out_w, int64_t tile) {
 // 0.86x (backprop-input). Targets of 16 lanes only: on AVX2 those 7- and 14-wide rows run in wrapped tiles
 // (direct_nhwc-inl.h), which skip nothing, and no other layer was timed there.
 constexpr int64_t kDirectEdgeChannels = 16;
+// The tap columns of output column ow that fall inside the image.
+inline TapRange DirectColumnTaps(const DirectGeometry& g, int64_t ow) {
+  return TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
+}
 inline bool DirectSkipsEdges(const DirectGeometry& g, const DirectBand& b, int64_t lanes) {
-  const auto inside = [&](int64_t ow) {
-    return TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
-  };
+  const auto inside = [&](int64_t ow) { return DirectColumnTaps(g, ow); };
   return lanes >= 16 && DirectBroadcasts(g, lanes) && g.cpg >= kDirectEdgeChannels && !DirectRowRun(g, b) &&
          (inside(0).lo > 0 || inside(g.out_w - 1).hi < g.kernel_w);
 }
@@ -230,9 +232,7 @@ inline int64_t DirectBandOrigin(const DirectGeometry& g, const DirectTile& t, co
 // the row's last tile is an edge tile, whose pointers never pass the last pixel read (src's end, in the last row).
 inline bool DirectReadsInPlace(const DirectGeometry& g, int64_t lanes) {
   if (!DirectSkipsEdges(g, DirectInPlaceBand(g), lanes) || g.out_w < 2) return false;
-  const auto inside = [&](int64_t ow) {
-    return TapsInside(ow, g.stride_w, g.pad_left, g.dilation_w, g.kernel_w, g.in_w);
-  };
+  const auto inside = [&](int64_t ow) { return DirectColumnTaps(g, ow); };
   if (inside(1).lo > 0 || inside(g.out_w - 2).hi < g.kernel_w || inside(0).lo > inside(g.out_w - 1).hi ||
       inside(g.out_w - 1).hi == g.kernel_w) {
     return false;
