@@ -156,6 +156,10 @@ bool CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
   call.scratch =
       static_cast<size_t>(kernels::DirectBandOf(g, c.tile.row1 - c.tile.row0, c.tile.tiles, lanes).floats());
   const bool fused = table.fused;
+  // Every forward entry is checked against the one reference.
+  const auto forward_reference = [&](const float* x, const float* w, float* y) {
+    reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
+  };
 
   call.what = StrCat(table.target_name, " direct forward NHWC ", c.Describe());
   call.in0 = src, call.in1 = weights, call.out = dst, call.accumulate = false;
@@ -164,9 +168,7 @@ bool CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
       [&](const float* x, const float* w, float* y, float* s) {
         table.direct_forward_nhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, s);
       },
-      [&](const float* x, const float* w, float* y) {
-        reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
-      },
+      forward_reference,
       failures);
 
   if (kernels::DirectReduces(g, lanes)) return false;  // forward only, and without a band (direct.h)
@@ -199,9 +201,7 @@ bool CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
           const float* at = e.on_shared ? s + kernels::DirectBandOffset(cover, shared, g) : s;
           e.forward(g, c.tile, band, at, w, c.ldw, c.weights_step, y);
         },
-        [&](const float* x, const float* w, float* y) {
-          reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
-        },
+        forward_reference,
         failures);
   }
 
@@ -217,9 +217,7 @@ bool CheckDirectCase(const kernels::KernelTable& table, const DirectCase& c, int
           table.direct_forward_skipping_edges_nhwc(g, c.tile, kernels::DirectInPlaceBand(g),
                                                    x + c.tile.group * g.cpg, w, c.ldw, c.weights_step, y);
         },
-        [&](const float* x, const float* w, float* y) {
-          reference::DirectForwardNhwc(g, c.tile, x, w, c.ldw, c.weights_step, y, fused, lanes);
-        },
+        forward_reference,
         failures);
   }
 
