@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -10,10 +13,71 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include "src/str_cat.h"
+
 namespace colconv {
 namespace internal {
 
-int ArenaConcurrency() { return tbb::this_task_arena::max_concurrency(); }
+namespace {
+
+struct Pool {
+  ParallelRunFn run = nullptr;
+  void* context = nullptr;
+  int threads = 0;
+};
+
+std::mutex g_pool_mutex;
+Pool g_pool;
+
+Pool CurrentPool() {
+  const std::lock_guard<std::mutex> lock(g_pool_mutex);
+  return g_pool;
+}
+
+// The op's workers through the engine's runner: one work call per worker, each taking tasks from the shared
+// counter until none are left, so the runner may run the calls at once or one after another. An exception stays
+// on colconv's side of the runner (which may be C code, or an OpenMP region an exception must not leave) and is
+// rethrown once the runner returns; a runner that returns before every call has returned broke its contract, and
+// the op fails instead of trusting its results.
+void RunOnPool(const Pool& pool, int count, const std::function<void(int)>& run_worker) {
+  struct Shared {
+    const std::function<void(int)>* run_worker;
+    std::atomic<int> returned{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+  } shared;
+  shared.run_worker = &run_worker;
+  const auto work = [](void* work_context, int index) {
+    Shared& s = *static_cast<Shared*>(work_context);
+    try {
+      (*s.run_worker)(index);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(s.error_mutex);
+      if (!s.error) s.error = std::current_exception();
+    }
+    s.returned.fetch_add(1, std::memory_order_acq_rel);
+  };
+  pool.run(pool.context, count, work, &shared);
+  if (shared.error) std::rethrow_exception(shared.error);
+  const int returned = shared.returned.load(std::memory_order_acquire);
+  if (returned != count) {
+    throw std::runtime_error(StrCat("the parallel runner returned when ", returned, " of its ", count,
+                                    " work calls had returned (SetParallelRunner: a runner calls each once and "
+                                    "returns when all have)"));
+  }
+}
+
+}  // namespace
+
+void SetPool(ParallelRunFn run, void* context, int threads) {
+  const std::lock_guard<std::mutex> lock(g_pool_mutex);
+  g_pool = run == nullptr ? Pool() : Pool{run, context, threads};
+}
+
+int PoolConcurrency() {
+  const Pool pool = CurrentPool();
+  return pool.run != nullptr ? pool.threads : tbb::this_task_arena::max_concurrency();
+}
 
 void ForEachTask(int workers, int64_t num_tasks, const std::function<void(int, int64_t)>& task) {
   if (num_tasks <= 0) return;
@@ -29,6 +93,8 @@ void ForEachTask(int workers, int64_t num_tasks, const std::function<void(int, i
       task(worker, t);
     }
   };
+  const Pool pool = CurrentPool();
+  if (pool.run != nullptr) return RunOnPool(pool, count, run_worker);
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer cannot see TBB's synchronization (Debian's libtbb is not instrumented), so under TSan the
   // workers are std::threads, whose start and join it sees: what it checks is colconv's own sharing.

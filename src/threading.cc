@@ -18,7 +18,7 @@ int EffectiveNumThreads(int requested) {
   if (requested > 0) return requested;
   const int setting = g_thread_setting.load(std::memory_order_relaxed);
   if (setting > 0) return setting;
-  return ArenaConcurrency();
+  return PoolConcurrency();
 }
 
 int PlanWorkers(int64_t num_tasks, const WorkspaceLayout& layout, size_t budget, int threads) {
@@ -29,7 +29,7 @@ int PlanWorkers(int64_t num_tasks, const WorkspaceLayout& layout, size_t budget,
   return workers;
 }
 
-int RunWorkers(int planned) { return std::max(1, std::min(planned, ArenaConcurrency())); }
+int RunWorkers(int planned) { return std::max(1, std::min(planned, PoolConcurrency())); }
 
 }  // namespace internal
 }  // namespace colconv

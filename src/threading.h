@@ -16,17 +16,18 @@ namespace internal {
 // that small batches still keep a few cores busy, never read from the thread count.
 constexpr int64_t kMinTasks = 4;
 
-// colconv's thread setting: 0 follows the calling thread's TBB arena.
+// colconv's thread setting: 0 follows the pool (the runner's threads, or the calling thread's TBB arena).
 void SetThreadSetting(int num_threads);
 // Threads an op started now on this thread would use: `requested` if > 0, else the setting if > 0, else the
-// concurrency of the calling thread's arena.
+// pool's (PoolConcurrency).
 int EffectiveNumThreads(int requested);
 
 // The workers a plan runs with on `threads` threads: no more than its tasks, and no more than the workspace budget
 // holds (`budget` bytes, or by default the shared buffers plus threads x 2 x L2; always at least one worker).
 int PlanWorkers(int64_t num_tasks, const WorkspaceLayout& layout, size_t budget, int threads);
 
-// The workers a run actually starts: the plan's, never more than the calling thread's arena allows.
+// The workers a run actually starts: the plan's, never more than the pool has (the runner's threads, or what the
+// calling thread's arena allows).
 int RunWorkers(int planned);
 
 }  // namespace internal

@@ -13,6 +13,17 @@ static int failures = 0;
     }                                                              \
   } while (0)
 
+/* An engine's pool for colconv's workers: here one after another on the calling thread. */
+static int runner_calls = 0;
+static void run_in_order(void* context, int count, colconv_parallel_work work, void* work_context) {
+  int i;
+  (void)context;
+  ++runner_calls;
+  for (i = 0; i < count; ++i) work(work_context, i);
+}
+
+static float pooled_src[32 * 32 * 16], pooled_weights[3 * 3 * 16 * 16], pooled_dst[2][30 * 30 * 16];
+
 int main(void) {
   colconv_conv2d_attrs attrs;
   const int64_t input_shape[4] = {1, 3, 3, 1};
@@ -68,6 +79,24 @@ int main(void) {
     EXPECT(colconv_conv2d_op_run(NULL, input, NULL, output, NULL, 0) == COLCONV_INVALID_ARGUMENT);
     EXPECT(strstr(colconv_last_error(), "op is NULL") != NULL);
     colconv_conv2d_op_destroy(op);
+  }
+  /* The same bits on TBB's threads and through a runner of 3 threads, which the ops' workers then go through. */
+  {
+    const int64_t src_shape[4] = {1, 32, 32, 16}, weights_shape[4] = {3, 3, 16, 16};
+    int i, pool;
+    for (i = 0; i < 32 * 32 * 16; ++i) pooled_src[i] = (float)(i % 7) - 3.0f;
+    for (i = 0; i < 3 * 3 * 16 * 16; ++i) pooled_weights[i] = (float)(i % 5) * 0.25f;
+    EXPECT(colconv_set_num_threads(0) == COLCONV_OK);
+    for (pool = 0; pool < 2; ++pool) {
+      EXPECT(colconv_set_parallel_runner(pool ? run_in_order : NULL, NULL, 3) == COLCONV_OK);
+      EXPECT(colconv_conv2d(&attrs, src_shape, pooled_src, weights_shape, pooled_weights, pooled_dst[pool]) ==
+             COLCONV_OK);
+    }
+    EXPECT(colconv_get_num_threads() == 3 && runner_calls > 0);
+    EXPECT(memcmp(pooled_dst[0], pooled_dst[1], sizeof(pooled_dst[0])) == 0);
+    EXPECT(colconv_set_parallel_runner(run_in_order, NULL, 0) == COLCONV_INVALID_ARGUMENT);
+    EXPECT(strstr(colconv_last_error(), "a runner must have >= 1 thread") != NULL);
+    EXPECT(colconv_set_parallel_runner(NULL, NULL, 0) == COLCONV_OK);
   }
   EXPECT(colconv_set_num_threads(1) == COLCONV_OK && colconv_get_num_threads() == 1);
   EXPECT(strlen(colconv_version()) >= 5 && colconv_version_number() > 0);

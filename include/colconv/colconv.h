@@ -126,11 +126,24 @@ COLCONV_API void colconv_conv2d_op_destroy(colconv_conv2d_op* op);
 COLCONV_API const char* colconv_version(void);
 COLCONV_API int colconv_version_number(void);
 
-/* Threads the ops may use. 0 (the default) means the concurrency of the calling thread's TBB arena (all
-   cores unless the caller limits it). Negative values are COLCONV_INVALID_ARGUMENT. */
+/* Threads the ops may use. 0 (the default) means the pool's: the parallel runner's threads where one is set,
+   else the concurrency of the calling thread's TBB arena (all cores unless the caller limits it). Negative values
+   are COLCONV_INVALID_ARGUMENT. */
 COLCONV_API colconv_status colconv_set_num_threads(int num_threads);
 /* The number of threads an op started now on this thread would use. */
 COLCONV_API int colconv_get_num_threads(void);
+
+/* An engine's thread pool for the ops to run their tasks on instead of TBB's threads (two pools on the same cores
+   take each other's cores when one's threads spin waiting for work). run(context, count, work, work_context) must
+   call work(work_context, i) once for each i in [0, count) and return when every call has returned; the calls may
+   run on any of the pool's threads, at once or one after another, and no result depends on which. colconv calls
+   it from the thread that started the op, with count <= num_threads, never from inside a work call. Process-wide,
+   for the ops started from now on; run == NULL returns to TBB. COLCONV_INVALID_ARGUMENT, changing nothing, when
+   run is set and num_threads < 1. An op whose runner returns before its work calls have returned fails with
+   COLCONV_INTERNAL. */
+typedef void (*colconv_parallel_work)(void* work_context, int index);
+typedef void (*colconv_parallel_run)(void* context, int count, colconv_parallel_work work, void* work_context);
+COLCONV_API colconv_status colconv_set_parallel_runner(colconv_parallel_run run, void* context, int num_threads);
 
 /* The one-shot functions keep the plans of recent problems; each plan's workspace (one column tile per worker,
    plus a reordered filter or partial sums where an algorithm needs them) stays within this many bytes.

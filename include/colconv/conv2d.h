@@ -207,9 +207,23 @@ COLCONV_API Status SetForcedAlgorithm(const std::string& name);
 // The algorithms, in the order the planner tries them.
 COLCONV_API std::vector<std::string> Algorithms();
 
-// Threads colconv's ops use: 0 (default) follows the calling thread's TBB arena.
+// Threads colconv's ops use: 0 (default) follows the pool: the parallel runner's threads where one is set, else
+// the calling thread's TBB arena.
 COLCONV_API Status SetNumThreads(int num_threads);
 COLCONV_API int GetNumThreads();
+
+// An engine's thread pool for colconv's ops to run their tasks on instead of TBB's threads, as XNNPACK takes a
+// pthreadpool and oneDNN a threadpool: two pools on the same cores take each other's cores when one's threads spin
+// waiting for work. run(context, count, work, work_context) must call work(work_context, i) once for each i in
+// [0, count) and return when every call has returned; the calls may run on any of the pool's threads, at once or
+// one after another (each is one of the op's workers, and the workers share the op's tasks: no result depends on
+// which thread runs what). colconv calls it from the thread that started the op, with count <= num_threads, and
+// never from inside a work call. Process-wide, for the ops started from now on (do not change it while an op
+// runs); run == nullptr returns to TBB. kInvalidArgument, changing nothing, when run is set and num_threads < 1.
+// An op whose runner returns before its work calls have returned fails with kInternal.
+using ParallelWorkFn = void (*)(void* work_context, int index);
+using ParallelRunFn = void (*)(void* context, int count, ParallelWorkFn work, void* work_context);
+COLCONV_API Status SetParallelRunner(ParallelRunFn run, void* context, int num_threads);
 
 COLCONV_API const char* Version();
 

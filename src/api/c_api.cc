@@ -106,6 +106,10 @@ colconv_status colconv_set_num_threads(int num_threads) {
 
 int colconv_get_num_threads(void) { return colconv::GetNumThreads(); }
 
+colconv_status colconv_set_parallel_runner(colconv_parallel_run run, void* context, int num_threads) {
+  return colconv::Api([&] { return colconv::SetParallelRunner(run, context, num_threads); });
+}
+
 colconv_status colconv_set_workspace_budget(size_t bytes) {
   return colconv::Api([&] {
     colconv::internal::SetCachedPlanBudget(bytes);

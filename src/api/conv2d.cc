@@ -8,6 +8,7 @@
 #include "src/api/plan_impl.h"
 #include "src/api/wall.h"
 #include "src/gemm/gemm.h"
+#include "src/parallel.h"
 #include "src/shape.h"
 #include "src/str_cat.h"
 #include "src/threading.h"
@@ -129,6 +130,15 @@ Status SetNumThreads(int num_threads) {
 }
 
 int GetNumThreads() { return internal::EffectiveNumThreads(0); }
+
+Status SetParallelRunner(ParallelRunFn run, void* context, int num_threads) {
+  if (run != nullptr && num_threads < 1) {
+    return Status(StatusCode::kInvalidArgument,
+                  StrCat("SetParallelRunner: num_threads is ", num_threads, "; a runner must have >= 1 thread"));
+  }
+  internal::SetPool(run, context, num_threads);
+  return Status();
+}
 
 Status SetGemmBackend(const std::string& name) { return gemm::SetProcessBackend(name); }
 
