@@ -47,11 +47,34 @@ void SequentialRun(void* context, int count, ParallelWorkFn work, void* work_con
 // Breaks the contract: returns without calling any work.
 void LazyRun(void* context, int count, ParallelWorkFn, void*) { static_cast<RunnerLog*>(context)->Saw(count); }
 
-// Restores TBB's threads and the thread setting when a test case ends, whatever it checked.
+// An engine's pool that runs another of its tasks on the waiting thread: here, before the work calls, a one-shot
+// forward of its own at the outermost call (whose columns would overwrite the reordered filter the op that called
+// the runner keeps in its workspace, were they on the same one).
+struct NestingPool {
+  RunnerLog log;
+  std::vector<float> src = test::RandomFloats(6 * 6 * 8, 4), weights = test::RandomFloats(3 * 3 * 8 * 8, 5),
+                     dst = std::vector<float>(6 * 6 * 8);
+  int depth = 0;
+  void Nested(float* out) const {
+    Conv2dDesc desc;
+    desc.padding = Padding::kSame;
+    REQUIRE(Conv2dForward(desc, {1, 6, 6, 8}, src.data(), {3, 3, 8, 8}, weights.data(), out).ok());
+  }
+};
+void NestingRun(void* context, int count, ParallelWorkFn work, void* work_context) {
+  NestingPool& pool = *static_cast<NestingPool*>(context);
+  pool.log.Saw(count);
+  if (pool.depth++ == 0) pool.Nested(pool.dst.data());
+  --pool.depth;
+  for (int i = 0; i < count; ++i) work(work_context, i);
+}
+
+// Restores TBB's threads, the thread setting and the planner's choice when a test case ends, whatever it checked.
 struct RestorePool {
   ~RestorePool() {
     SetParallelRunner(nullptr, nullptr, 0);
     SetNumThreads(0);
+    SetForcedAlgorithm("");
   }
 };
 
@@ -139,6 +162,25 @@ TEST_CASE("the parallel runner: a runner without threads is an error that change
   const int calls = log.calls;
   RunAll(Conv2dDesc(), {2, 12, 14, 32}, {3, 3, 32, 40}, 2, "im2col_gemm");
   CHECK(log.calls == calls);  // TBB's threads ran it
+}
+
+TEST_CASE("an op started while a runner waits on its calling thread runs on a workspace of its own") {
+  const RestorePool restore;
+  REQUIRE(SetForcedAlgorithm("im2col_gemm").ok());  // NHWC with an OIHW filter: the filter reordered in the workspace
+  NestingPool pool;
+  Conv2dDesc desc;
+  desc.padding = Padding::kSame;
+  desc.filter_format = FilterFormat::kOIHW;
+  const Shape4 src{2, 12, 14, 32}, weights{40, 32, 3, 3};
+  const std::vector<float> x = test::RandomFloats(2 * 12 * 14 * 32, 1), w = test::RandomFloats(3 * 3 * 32 * 40, 2);
+  std::vector<float> want(2 * 12 * 14 * 40), nested_want(pool.dst.size()), got(want.size());
+  REQUIRE(Conv2dForward(desc, src, x.data(), weights, w.data(), want.data()).ok());
+  pool.Nested(nested_want.data());
+  REQUIRE(SetParallelRunner(&NestingRun, &pool, 2).ok());
+  REQUIRE(Conv2dForward(desc, src, x.data(), weights, w.data(), got.data()).ok());
+  CHECK(pool.log.calls >= 1);
+  CHECK(test::SameBits(got, want));
+  CHECK(test::SameBits(pool.dst, nested_want));
 }
 
 TEST_CASE("a runner that returns before its work calls fails the op with kInternal and writes nothing") {

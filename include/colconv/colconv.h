@@ -137,7 +137,8 @@ COLCONV_API int colconv_get_num_threads(void);
    take each other's cores when one's threads spin waiting for work). run(context, count, work, work_context) must
    call work(work_context, i) once for each i in [0, count) and return when every call has returned; the calls may
    run on any of the pool's threads, at once or one after another, and no result depends on which. colconv calls
-   it from the thread that started the op, with count <= num_threads, never from inside a work call. Process-wide,
+   it from the thread that started the op, with count <= num_threads, never from inside a work call; while it
+   waits, that thread may run other tasks, colconv's ops among them (they take a workspace of their own). Process-wide,
    for the ops started from now on; run == NULL returns to TBB. COLCONV_INVALID_ARGUMENT, changing nothing, when
    run is set and num_threads < 1. An op whose runner returns before its work calls have returned fails with
    COLCONV_INTERNAL. */

@@ -218,9 +218,10 @@ COLCONV_API int GetNumThreads();
 // [0, count) and return when every call has returned; the calls may run on any of the pool's threads, at once or
 // one after another (each is one of the op's workers, and the workers share the op's tasks: no result depends on
 // which thread runs what). colconv calls it from the thread that started the op, with count <= num_threads, and
-// never from inside a work call. Process-wide, for the ops started from now on (do not change it while an op
-// runs); run == nullptr returns to TBB. kInvalidArgument, changing nothing, when run is set and num_threads < 1.
-// An op whose runner returns before its work calls have returned fails with kInternal.
+// never from inside a work call; while it waits, that thread may run other tasks of the engine's, colconv's ops
+// among them (they take a workspace of their own). Process-wide, for the ops started from now on (do not change it
+// while an op runs); run == nullptr returns to TBB. kInvalidArgument, changing nothing, when run is set and
+// num_threads < 1. An op whose runner returns before its work calls have returned fails with kInternal.
 using ParallelWorkFn = void (*)(void* work_context, int index);
 using ParallelRunFn = void (*)(void* context, int count, ParallelWorkFn work, void* work_context);
 COLCONV_API Status SetParallelRunner(ParallelRunFn run, void* context, int num_threads);

@@ -83,16 +83,30 @@ Status CachedPlan(const Request& request, std::shared_ptr<const Plan>* plan) {
   return Status();
 }
 
-void* ThreadWorkspace(size_t bytes) {
-  thread_local std::unique_ptr<unsigned char[]> buffer;
-  thread_local size_t size = 0;
-  if (bytes > size) {
-    buffer.reset();  // release the old one first: the peak is the new size, not the sum
-    size = 0;
-    buffer.reset(new unsigned char[bytes]);
-    size = bytes;
+namespace {
+thread_local std::unique_ptr<unsigned char[]> t_buffer;
+thread_local size_t t_size = 0;
+thread_local bool t_held = false;
+}  // namespace
+
+ThreadWorkspace::ThreadWorkspace(size_t bytes) {
+  if (t_held) {
+    temporary_.reset(new unsigned char[bytes]);
+    data_ = temporary_.get();
+    return;
   }
-  return buffer.get();
+  if (bytes > t_size) {
+    t_buffer.reset();  // release the old one first: the peak is the new size, not the sum
+    t_size = 0;
+    t_buffer.reset(new unsigned char[bytes]);
+    t_size = bytes;
+  }
+  t_held = true;
+  data_ = t_buffer.get();
+}
+
+ThreadWorkspace::~ThreadWorkspace() {
+  if (!temporary_) t_held = false;
 }
 
 void SetCachedPlanBudget(size_t bytes) {

@@ -82,7 +82,8 @@ Status RunOneShot(const Request& request, const OpTensors& tensors) {
   if (s.ok()) s = CheckTensors(*plan, tensors);
   if (!s.ok()) return s;
   const int workers = plan->Workers(EffectiveNumThreads(0));
-  RunChecked(*plan, workers, tensors, ThreadWorkspace(plan->WorkspaceBytes(workers)));
+  const ThreadWorkspace workspace(plan->WorkspaceBytes(workers));
+  RunChecked(*plan, workers, tensors, workspace.get());
   return s;
 }
 
