@@ -6,7 +6,7 @@ table of colconv's speed relative to PyTorch's (above 1: colconv faster) and the
 
     OPENBLAS_CORETYPE=SkylakeX PYTHONPATH=build/python:python /usr/bin/python3 bench/torchvision_models.py \\
         [--models resnet50,mobilenet_v2] [--batch 1] [--threads 1] [--rounds 5] [--size 224] [--omp-passive]
-        [--gemm openblas|onednn]
+        [--gemm openblas|onednn] [--pool tbb|openmp]
 
 --models all runs every torchvision classification model that has convolutions.
 """
@@ -95,6 +95,8 @@ def main():
     parser.add_argument("--omp-passive", action="store_true", help="OMP_WAIT_POLICY=PASSIVE for PyTorch's threads")
     parser.add_argument("--gemm", default="", help="colconv's GEMM backend (colconv.gemm_backends()); default: "
                         "colconv.torch's (COLCONV_GEMM, else onednn where built)")
+    parser.add_argument("--pool", default="", help="the threads colconv's tasks run on (colconv.set_parallel_runner):"
+                        " tbb or openmp (PyTorch's own); default: colconv.torch's")
     args = parser.parse_args()
     if os.environ.get("OPENBLAS_CORETYPE") != "SkylakeX" and "avx512f" in open("/proc/cpuinfo").read().split():
         print("note: OPENBLAS_CORETYPE is not SkylakeX on this AVX-512 CPU: colconv's GEMMs run OpenBLAS's slower "
@@ -103,9 +105,12 @@ def main():
     colconv.set_num_threads(args.threads)
     if args.gemm:
         colconv.set_gemm_backend(args.gemm)
+    if args.pool:
+        colconv.set_parallel_runner(args.pool)
     names = classification_models() if args.models == "all" else args.models.split(",")
     print(f"batch {args.batch}, {args.threads} thread(s), {args.size}x{args.size}, colconv's GEMM "
-          f"{colconv.torch.gemm_backend()}, best of {args.rounds} alternating "
+          f"{colconv.torch.gemm_backend()}{', on OpenMP threads' if args.pool == 'openmp' else ''}, best of "
+          f"{args.rounds} alternating "
           f"rounds of {args.repeats}{', OMP_WAIT_POLICY=PASSIVE' if args.omp_passive else ''}; "
           f"speed = PyTorch's time / colconv's; convert() keeps the model's modules, "
           f"freeze() folds BatchNorm and fuses ReLU and residual adds (inference)")

@@ -13,9 +13,14 @@
 #include "colconv/conv2d.h"
 #include "colconv/operator.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace py = pybind11;
 
 namespace {
+
 
 // C-contiguous float32; anything else is converted into a temporary copy.
 using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
@@ -23,6 +28,27 @@ using Pair = std::array<int64_t, 2>;
 
 void Check(const colconv::Status& status) {
   if (!status.ok()) throw py::value_error(status.message());
+}
+
+#ifdef _OPENMP
+// colconv's workers as one OpenMP parallel region: on the calling thread's OpenMP pool, which is PyTorch's own
+// (Debian's PyTorch runs GNU OpenMP, the libgomp this module links), instead of TBB's threads beside it.
+void OpenMpRun(void*, int count, colconv::ParallelWorkFn work, void* work_context) {
+#pragma omp parallel for num_threads(count) schedule(static, 1)
+  for (int i = 0; i < count; ++i) work(work_context, i);
+}
+#endif
+
+// "tbb" (colconv's default) or "openmp" with num_threads threads (0: the calling thread's OpenMP setting, which
+// torch.set_num_threads sets).
+void SetParallelRunner(const std::string& pool, int num_threads) {
+  if (pool == "tbb") return Check(colconv::SetParallelRunner(nullptr, nullptr, 0));
+  if (pool != "openmp") throw py::value_error("set_parallel_runner: pool '" + pool + "' must be 'tbb' or 'openmp'");
+#ifdef _OPENMP
+  Check(colconv::SetParallelRunner(&OpenMpRun, nullptr, num_threads != 0 ? num_threads : omp_get_max_threads()));
+#else
+  throw py::value_error("set_parallel_runner: this colconv module was built without OpenMP");
+#endif
 }
 
 // The descriptor from Python's keywords: padding is "VALID", "SAME" or (top, bottom, left, right).
@@ -338,6 +364,7 @@ PYBIND11_MODULE(_colconv, m) {
       .def_property_readonly("counters", &Operator::counters);
   m.def("set_num_threads", [](int n) { Check(colconv::SetNumThreads(n)); }, py::arg("num_threads"));
   m.def("get_num_threads", &colconv::GetNumThreads);
+  m.def("set_parallel_runner", &SetParallelRunner, py::arg("pool"), py::arg("num_threads") = 0);
   m.def("set_gemm_backend", [](const std::string& name) { Check(colconv::SetGemmBackend(name)); }, py::arg("name"));
   m.def("get_gemm_backend", [] {
     std::string name;

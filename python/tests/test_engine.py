@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import _colconv
+import colconv
 import colconv.freeze as ct_freeze
 import colconv.torch as ct
 import torchvision
@@ -258,6 +259,39 @@ class OperatorBindingTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "filter does not have"):
             op.repack(np.ones((3, 3, 2, 5), np.float32))
         self.assertEqual(op.counters["packs"], 1)
+
+
+class ParallelRunnerTest(unittest.TestCase):
+    def test_openmp_threads_give_tbbs_bits(self):
+        """colconv's tasks on PyTorch's OpenMP threads: a converted block's forward and backward, at 2 threads,
+        bit for bit as on TBB's threads; unknown pools and a pool without threads are errors."""
+        torch.manual_seed(3)
+        block = ct.convert(nn.Sequential(nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+                                         nn.Conv2d(32, 32, 3, padding=1, groups=4), nn.Conv2d(32, 8, 1)))
+        x = torch.randn(2, 16, 20, 20)
+        threads = torch.get_num_threads()
+        results = {}
+        try:
+            torch.set_num_threads(2)
+            colconv.set_num_threads(2)
+            for pool in ("tbb", "openmp"):
+                colconv.set_parallel_runner(pool)
+                xx = x.clone().requires_grad_(True)
+                block.zero_grad()
+                y = block(xx)
+                y.square().sum().backward()
+                results[pool] = [y.detach(), xx.grad] + [p.grad for p in block.parameters()]
+                self.assertEqual(colconv.get_num_threads(), 2)
+            with self.assertRaisesRegex(ValueError, "pool 'pthreads' must be 'tbb' or 'openmp'"):
+                colconv.set_parallel_runner("pthreads")
+            with self.assertRaisesRegex(ValueError, "num_threads is -1; a runner must have >= 1 thread"):
+                colconv.set_parallel_runner("openmp", -1)
+        finally:
+            colconv.set_parallel_runner("tbb")
+            colconv.set_num_threads(0)
+            torch.set_num_threads(threads)
+        for tbb, omp in zip(results["tbb"], results["openmp"]):
+            self.assertTrue(torch.equal(tbb, omp))
 
 
 if __name__ == "__main__":
