@@ -116,7 +116,7 @@ struct PostOps {
 };
 
 struct PlanOptions {
-  int num_threads = 0;           // 0: colconv's thread setting (SetNumThreads), else the arena's concurrency
+  int num_threads = 0;           // 0: colconv's thread setting (SetNumThreads), else the pool's (SetParallelRunner)
   size_t workspace_budget = 0;   // bytes; 0: the default, about threads x 2 x L2
   bool own_workspace = true;     // book a workspace inside the plan for runs that pass none
   std::string gemm;              // GEMM backend ("openblas", "onednn"); "": SetGemmBackend's, COLCONV_GEMM or the default
