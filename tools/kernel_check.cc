@@ -182,32 +182,39 @@ void CheckCase(const kernels::KernelTable& table, const KernelCase& c, int index
 
 namespace {
 
-// The transpose on sizes around the 4x4 blocks and the 64-column strips, with rows packed or strided on either
+// The transpose on sizes around the 4x4 blocks and the strips of columns, with rows packed or strided on either
 // side (the planes and pixels of an image, a block of a filter), each with its guard page after the buffers' ends
-// and before their starts; the gaps between strided rows must stay untouched. Returns the number of shapes.
+// and before their starts; the gaps between strided rows must stay untouched. Output strides of 256 and 1024 floats
+// make strips of 16 and 8 columns (TransposeStrip) from 33 and 9 columns on: 70 columns cross several, and 19 cross
+// one of 8. Returns the number of shapes.
 int CheckTransposes(const kernels::KernelTable& table, std::vector<std::string>* failures) {
   int shapes = 0;
+  const auto check = [&](int64_t rows, int64_t columns, int64_t from_stride, int64_t to_stride) {
+    const size_t in = static_cast<size_t>((rows - 1) * from_stride + columns);
+    const size_t out = static_cast<size_t>((columns - 1) * to_stride + rows);
+    const std::string shape = StrCat(" rows ", rows, " (stride ", from_stride, ") columns ", columns, " (stride ",
+                                     to_stride, ")");
+    for (int side = 0; side < 2; ++side) {
+      const uint64_t seed = static_cast<uint64_t>(shapes * 2 + side);
+      CheckBitExact({StrCat(table.target_name, " transpose", shape), in, 1, out, 0, false, seed, side},
+                    [&](const float* from, const float*, float* to, float*) {
+                      table.transpose(from, from_stride, rows, columns, to, to_stride);
+                    },
+                    [&](const float* from, const float*, float* to) {
+                      reference::Transpose(from, from_stride, rows, columns, to, to_stride);
+                    },
+                    failures);
+    }
+    ++shapes;
+  };
   for (int64_t rows : {1, 3, 4, 7, 64, 67, 130}) {
     for (int64_t columns : {1, 2, 4, 5, 16, 19}) {
-      for (int gaps = 0; gaps < 2; ++gaps) {
-        const int64_t from_stride = columns + gaps * 3, to_stride = rows + gaps * 5;
-        const size_t in = static_cast<size_t>((rows - 1) * from_stride + columns);
-        const size_t out = static_cast<size_t>((columns - 1) * to_stride + rows);
-        const std::string shape = StrCat(" rows ", rows, " (stride ", from_stride, ") columns ", columns,
-                                         " (stride ", to_stride, ")");
-        for (int side = 0; side < 2; ++side) {
-          const uint64_t seed = static_cast<uint64_t>(shapes * 2 + side);
-          CheckBitExact({StrCat(table.target_name, " transpose", shape), in, 1, out, 0, false, seed, side},
-                        [&](const float* from, const float*, float* to, float*) {
-                          table.transpose(from, from_stride, rows, columns, to, to_stride);
-                        },
-                        [&](const float* from, const float*, float* to) {
-                          reference::Transpose(from, from_stride, rows, columns, to, to_stride);
-                        },
-                        failures);
-        }
-        ++shapes;
-      }
+      for (int gaps = 0; gaps < 2; ++gaps) check(rows, columns, columns + gaps * 3, rows + gaps * 5);
+    }
+  }
+  for (int64_t rows : {5, 130}) {
+    for (int64_t columns : {19, 70}) {
+      for (int64_t to_stride : {256, 1024}) check(rows, columns, columns, to_stride);
     }
   }
   return shapes;
