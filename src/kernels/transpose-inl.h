@@ -24,8 +24,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // Columns per strip: 64, or fewer where the output's row stride is a multiple of a large power of two, which puts
 // the rows a strip writes in few sets of L1 (64 sets of 64 bytes, a 4 KB way, and 8 ways or more, on x86 and most
-// ARM cores) and the columns are more than those sets hold: 4 lines a set then. Transposing NCHW images of 512 and
-// 1024 channels into pixels ran 1.9-3.1x as fast so (a microbenchmark on Zen 4: 512 x 196 floats 31.5 -> 16.7 us,
+// ARM cores) and the columns are more than those sets hold: 4 lines a set then. Transposing NCHW images of 256 to
+// 1024 channels into pixels ran 1.8-3.2x as fast so (a microbenchmark on Zen 4: 512 x 196 floats 31.5 -> 16.7 us,
 // 1024 x 196 177 -> 56 us, 256 x 784 57 -> 32 us); strides of 196 or 64 floats ran fastest in strips of 64, and
 // a filter's 9 taps of 512 channels (a stride of 512) in one strip, whose 9 rows fit in their 2 sets.
 HWY_INLINE int64_t TransposeStrip(int64_t to_stride, int64_t columns) {
