@@ -21,7 +21,6 @@ namespace py = pybind11;
 
 namespace {
 
-
 // C-contiguous float32; anything else is converted into a temporary copy.
 using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using Pair = std::array<int64_t, 2>;
@@ -364,7 +363,11 @@ PYBIND11_MODULE(_colconv, m) {
       .def_property_readonly("counters", &Operator::counters);
   m.def("set_num_threads", [](int n) { Check(colconv::SetNumThreads(n)); }, py::arg("num_threads"));
   m.def("get_num_threads", &colconv::GetNumThreads);
-  m.def("set_parallel_runner", &SetParallelRunner, py::arg("pool"), py::arg("num_threads") = 0);
+  m.def("set_parallel_runner", &SetParallelRunner,
+        "Where colconv's ops run their tasks: 'tbb' (the default: TBB's threads) or 'openmp' (the calling thread's "
+        "OpenMP threads, which in PyTorch are its own), with num_threads threads (0: the OpenMP setting "
+        "torch.set_num_threads made), as colconv::SetParallelRunner.",
+        py::arg("pool"), py::arg("num_threads") = 0);
   m.def("set_gemm_backend", [](const std::string& name) { Check(colconv::SetGemmBackend(name)); }, py::arg("name"));
   m.def("get_gemm_backend", [] {
     std::string name;

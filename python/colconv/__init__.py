@@ -12,15 +12,7 @@ import _colconv as _lib
 __version__ = _lib.__version__
 set_num_threads = _lib.set_num_threads
 get_num_threads = _lib.get_num_threads
-
-
-def set_parallel_runner(pool, num_threads=0):
-    """Where colconv's ops run their tasks: 'tbb' (the default: TBB's threads) or 'openmp' (the calling thread's
-    OpenMP threads, which in PyTorch are its own, so that two thread pools do not take each other's cores), with
-    num_threads threads (0: the OpenMP setting torch.set_num_threads made), as colconv::SetParallelRunner."""
-    _lib.set_parallel_runner(pool, num_threads)
-
-
+set_parallel_runner = _lib.set_parallel_runner
 get_gemm_backend = _lib.get_gemm_backend
 gemm_backends = _lib.gemm_backends
 _gemm_chosen = False  # whether set_gemm_backend named one (colconv.torch's choice defers to it)
